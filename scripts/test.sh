@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, starts the local stack when it is not
+# running, then runs every suite (contract, lint, types, unit, engine, integration) and ends with
+# one line "N passed, N failed" over all of them.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+results=$root/.run/test-results
+rm -rf "$results"; mkdir -p "$results"
+
+passed=0 failed=0
+declare -a failures=()
+# step <name> <command...>: runs a check that is not itself a test runner; counts as one test.
+step() {
+  local name=$1; shift
+  echo; echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+# vitest_suite <project>: runs one vitest project and adds its test counts.
+vitest_suite() {
+  local project=$1 report=$results/$1.json
+  echo; echo "=== vitest $project"
+  npx vitest run --project "$project" --reporter=default --reporter=json --outputFile.json="$report"
+  local status=$?
+  local suite_passed=0 suite_failed=0
+  if [ -f "$report" ]; then
+    suite_passed=$(node -p "require('$report').numPassedTests")
+    suite_failed=$(node -p "require('$report').numFailedTests")
+  fi
+  # a file that fails to load fails no test but must still fail the run
+  if [ $status -ne 0 ]; then failures+=("vitest $project"); [ "$suite_failed" -gt 0 ] || suite_failed=1; fi
+  passed=$((passed + suite_passed)); failed=$((failed + suite_failed))
+}
+
+set -e
+bash scripts/bootstrap.sh
+set +e
+
+step "eslint" npx eslint --max-warnings=0 .
+step "typescript: tsc (every file, tests included)" npx tsc -p tsconfig.check.json
+vitest_suite unit
+step "local stack up" bash scripts/stack.sh up
+step "migrations up" npm run --silent migrate -- up
+vitest_suite integration
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then echo "failed: ${failures[*]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#failures[@]} -eq 0 ]

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's first command: installs everything, builds, starts the local stack (PostgreSQL,
+# Redis, Kafka) with the schema migrated, then every service that exists, and prints where each
+# one listens. Idempotent: run it again to bring back whatever stopped.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bash scripts/bootstrap.sh
+echo "[up] building TypeScript"
+npx tsc -b
+bash scripts/stack.sh up >/dev/null
+echo "[up] migrating the schema"
+npm run --silent migrate -- up
+
+echo
+echo "The stack is up:"
+bash scripts/stack.sh status
+echo
+echo "Stop it with: bash scripts/stack.sh down   (or make down)"

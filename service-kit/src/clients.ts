@@ -1,0 +1,73 @@
+import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
+import { Redis, type RedisOptions } from "ioredis";
+import pg from "pg";
+import type { Logger } from "./logger.js";
+
+export interface PostgresPoolOptions {
+  readonly url: string;
+  readonly max: number;
+  /** `application_name` seen in pg_stat_activity. */
+  readonly applicationName: string;
+  readonly logger?: Logger;
+}
+
+/**
+ * Creates a PostgreSQL pool. numeric and bigint columns come back as strings (pg's default), so
+ * money and quantities are never squeezed through floating point.
+ */
+export function createPostgresPool(options: PostgresPoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client that loses its connection emits here; without a listener it would crash the process.
+  pool.on("error", (err) => options.logger?.warn({ err }, "idle PostgreSQL client failed"));
+  return pool;
+}
+
+export interface RedisClientOptions extends Pick<RedisOptions, "lazyConnect" | "maxRetriesPerRequest"> {
+  readonly url: string;
+  readonly logger?: Logger;
+}
+
+/** Creates an ioredis client that reconnects with backoff and reports connection errors once each. */
+export function createRedisClient(options: RedisClientOptions): Redis {
+  const { url, logger, ...rest } = options;
+  const client = new Redis(url, {
+    enableAutoPipelining: true,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    ...rest,
+  });
+  client.on("error", (err) => logger?.warn({ err: err.message }, "Redis connection error"));
+  return client;
+}
+
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger?: Logger;
+}
+
+/** Creates a kafkajs client whose own log lines go through the service logger. */
+export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel.WARN,
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+  };
+  const logger = options.logger;
+  if (logger) {
+    config.logCreator = () => ({ level, log }) => {
+      const { message, ...extra } = log;
+      const line = { ...extra, kafkaNamespace: log.namespace };
+      if (level === logLevel.ERROR) logger.error(line, message);
+      else if (level === logLevel.WARN) logger.warn(line, message);
+      else logger.debug(line, message);
+    };
+  }
+  return new Kafka(config);
+}

@@ -1,0 +1,14 @@
+export { AuthError, bearerToken, createTokenVerifier, signDevToken } from "./auth.js";
+export type { AuthErrorCode, DevTokenOptions, Identity, Role, TokenVerifier, TokenVerifierOptions } from "./auth.js";
+export { createKafkaClient, createPostgresPool, createRedisClient } from "./clients.js";
+export type { KafkaClientOptions, PostgresPoolOptions, RedisClientOptions } from "./clients.js";
+export { ConfigError, env, kafkaConfig, loadConfig, postgresConfig, redisConfig, serviceConfig } from "./config.js";
+export type { ConfigOf, ConfigShape } from "./config.js";
+export { DecimalError, INT64_MAX, decimalsOf, formatScaled, fromUnits, toUnits } from "./decimal-ticks.js";
+export type { DecimalErrorCode, ToUnitsOptions } from "./decimal-ticks.js";
+export { createLogger } from "./logger.js";
+export type { Logger, LoggerOptions } from "./logger.js";
+export { createMetricsRegistry, microsecondBuckets, secondBuckets } from "./metrics.js";
+export type { MetricsRegistryOptions } from "./metrics.js";
+export { MIGRATION_LOCK_KEY, MigrationError, createMigrator, readMigrations } from "./migrator.js";
+export type { Migration, MigrationErrorCode, MigrationState, MigrationStatus, Migrator, MigratorOptions } from "./migrator.js";

@@ -1,0 +1,26 @@
+import { Registry, collectDefaultMetrics } from "prom-client";
+
+export interface MetricsRegistryOptions {
+  /** The service name, a default label on every series. */
+  readonly service: string;
+  /** Also collect Node's process metrics (event loop lag, heap, GC). Default true. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * Creates the registry a service registers all its metrics in and serves at `/metrics`. One
+ * registry per service (not prom-client's global one) keeps tests that start several services in
+ * one process from colliding.
+ */
+export function createMetricsRegistry(options: MetricsRegistryOptions): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: options.service });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Histogram buckets for latencies measured in microseconds: 10 µs to 1 s. */
+export const microsecondBuckets = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000];
+
+/** Histogram buckets for latencies measured in seconds: 100 µs to 10 s. */
+export const secondBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
