@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything both README commands need before they can build: Debian packages, Node 20+, the npm
-# workspace installed from the lock file. Idempotent.
+# workspace installed from the lock file, and the code generated from proto/. Idempotent.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -24,3 +24,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
+
+echo "[bootstrap] generating code from proto/"
+npm run --silent generate

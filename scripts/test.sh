@@ -36,6 +36,7 @@ set -e
 bash scripts/bootstrap.sh
 set +e
 
+step "contract: buf lint, format, breaking" bash scripts/check-contract.sh
 step "eslint" npx eslint --max-warnings=0 .
 step "typescript: tsc (every file, tests included)" npx tsc -p tsconfig.check.json
 vitest_suite unit
