@@ -21,6 +21,8 @@ previous=$(mktemp -d)
 trap 'rm -rf "$previous"' EXIT
 git archive "$against" proto buf.yaml | tar -x -C "$previous"
 mkdir -p "$previous/.deps" && cp -r .deps/proto "$previous/.deps/proto"
-(cd "$previous" && npx --no-install --prefix "$root" buf build -o "$previous/image.binpb")
-buf breaking --against "$previous/image.binpb"
+(cd "$previous" && npx --no-install --prefix "$root" buf build -o "$previous/previous.binpb")
+# Both sides as single images: the workspace has two modules (proto/ and the imports).
+buf build -o "$previous/current.binpb"
+buf breaking "$previous/current.binpb" --against "$previous/previous.binpb"
 echo "buf lint, format and breaking (against $against): clean"
