@@ -32,6 +32,23 @@ vitest_suite() {
   passed=$((passed + suite_passed)); failed=$((failed + suite_failed))
 }
 
+# engine_suite <build dir> <cmake options...>: builds the engine and runs its CTest suite.
+engine_suite() {
+  local dir=$1; shift
+  echo; echo "=== engine tests ($dir)"
+  local log=$results/ctest-$(basename "$dir").log
+  if ! cmake -S engine-cpp -B "$dir" -G Ninja "$@" >"$results/cmake-$(basename "$dir").log" 2>&1 || ! ninja -C "$dir" >>"$results/cmake-$(basename "$dir").log" 2>&1; then
+    tail -n 40 "$results/cmake-$(basename "$dir").log"
+    failed=$((failed + 1)); failures+=("engine build ($dir)"); return
+  fi
+  (cd "$dir" && ctest --output-on-failure -j 2) 2>&1 | tee "$log"
+  local summary; summary=$(grep -E '^[0-9]+% tests passed' "$log" || true)
+  local total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary") bad=$(sed -E 's/.*passed, ([0-9]+) tests failed.*/\1/' <<<"$summary")
+  if [ -z "$summary" ]; then failed=$((failed + 1)); failures+=("engine tests ($dir)"); return; fi
+  passed=$((passed + total - bad)); failed=$((failed + bad))
+  [ "$bad" -eq 0 ] || failures+=("engine tests ($dir)")
+}
+
 set -e
 bash scripts/bootstrap.sh
 set +e
@@ -40,6 +57,9 @@ step "contract: buf lint, format, breaking" bash scripts/check-contract.sh
 step "eslint" npx eslint --max-warnings=0 .
 step "typescript: tsc (every file, tests included)" npx tsc -p tsconfig.check.json
 vitest_suite unit
+engine_suite engine-cpp/build -DCMAKE_BUILD_TYPE=Release
+# The sanitizer build runs the same tests with a shorter random run: ASan slows it tenfold.
+HFT_DIFF_COMMANDS=100000 engine_suite engine-cpp/build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFT_SANITIZE=ON
 step "local stack up" bash scripts/stack.sh up
 step "migrations up" npm run --silent migrate -- up
 vitest_suite integration
