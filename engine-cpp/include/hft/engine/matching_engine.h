@@ -57,6 +57,8 @@ class MatchingEngine {
   std::vector<LevelView> levels(InstrumentId id, Side side, size_t depth = 0) const;
   // The live order with this id, or nullptr.
   const LiveOrder* order(OrderId id) const;
+  // Id of the pending stop order in pool slot `slot` (snapshots walk the stop lists by slot).
+  OrderId stop_order_id(uint32_t slot) const { return pool_[slot].id; }
   // Live orders of one level in priority order (tests and snapshots).
   std::vector<const LiveOrder*> level_orders(InstrumentId id, Side side, Price price) const;
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -159,7 +160,11 @@ struct Command {
     InstrumentDefinition define;
     EndTradingSession end_session;
   };
-  Command() : new_order() {}
+  // Zeroed whole (padding and the union's unused bytes too), so journal bytes are deterministic.
+  Command() {
+    std::memset(static_cast<void*>(this), 0, sizeof(Command));
+    new (&new_order) NewOrder();
+  }
 };
 static_assert(std::is_trivially_copyable_v<Command>, "commands are journaled as bytes");
 
