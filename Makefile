@@ -10,10 +10,11 @@ up: ## install everything, start the stack with the schema migrated, print the e
 	bash scripts/up.sh
 
 down: ## stop what `make up` started
+	bash scripts/services.sh down
 	bash scripts/stack.sh down
 
 status: ## report each server's health
-	bash scripts/stack.sh status
+	bash scripts/stack.sh status; bash scripts/services.sh status
 
 migrate: ## apply pending database migrations
 	npm run --silent migrate -- up

@@ -12,9 +12,14 @@ npx tsc -b
 bash scripts/stack.sh up >/dev/null
 echo "[up] migrating the schema"
 npm run --silent migrate -- up
+echo "[up] building the engine"
+cmake -S engine-cpp -B engine-cpp/build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C engine-cpp/build hft-engine >/dev/null
+bash scripts/services.sh up >/dev/null
 
 echo
 echo "The stack is up:"
 bash scripts/stack.sh status
+bash scripts/services.sh status
 echo
-echo "Stop it with: bash scripts/stack.sh down   (or make down)"
+echo "Stop it with: make down   (scripts/services.sh down && scripts/stack.sh down)"

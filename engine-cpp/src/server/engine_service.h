@@ -1,0 +1,37 @@
+// EngineService over gRPC's callback API: OrderFlow and Subscribe streams, book, stats and
+// instrument queries. Commands go to the pipeline; queries run on the matching thread.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+
+#include "event_log.h"
+#include "hft/v1/engine_service.grpc.pb.h"
+#include "pipeline.h"
+
+namespace hft::engine::server {
+
+class EngineServiceImpl final : public hft::v1::EngineService::CallbackService {
+ public:
+  EngineServiceImpl(Pipeline& pipeline, EventLog& log, std::string data_dir) : pipeline_(pipeline), log_(log), data_dir_(std::move(data_dir)) {}
+
+  grpc::ServerBidiReactor<hft::v1::OrderFlowRequest, hft::v1::OrderFlowResponse>* OrderFlow(grpc::CallbackServerContext* context) override;
+  grpc::ServerWriteReactor<hft::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* context,
+                                                                  const hft::v1::SubscribeRequest* request) override;
+  grpc::ServerUnaryReactor* GetBookSnapshot(grpc::CallbackServerContext* context, const hft::v1::GetBookSnapshotRequest* request,
+                                            hft::v1::GetBookSnapshotResponse* response) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context, const hft::v1::GetStatsRequest* request,
+                                     hft::v1::GetStatsResponse* response) override;
+  grpc::ServerUnaryReactor* ListShardInstruments(grpc::CallbackServerContext* context, const hft::v1::ListShardInstrumentsRequest* request,
+                                                 hft::v1::ListShardInstrumentsResponse* response) override;
+  std::atomic<uint32_t>& subscribers() { return subscribers_; }
+
+ private:
+  Pipeline& pipeline_;
+  EventLog& log_;
+  std::string data_dir_;
+  std::atomic<uint32_t> subscribers_{0};
+};
+
+}  // namespace hft::engine::server

@@ -1,0 +1,116 @@
+// OrderFlow: batches of commands in, batches of durable acknowledgements out.
+#include <deque>
+
+#include "engine_service.h"
+#include "proto_mapping.h"
+
+namespace hft::engine::server {
+
+namespace v1 = hft::v1;
+
+namespace {
+
+class OrderFlowReactor final : public grpc::ServerBidiReactor<v1::OrderFlowRequest, v1::OrderFlowResponse> {
+ public:
+  explicit OrderFlowReactor(Pipeline& pipeline) : pipeline_(pipeline), channel_(std::make_shared<Channel>(this)) { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      std::lock_guard lock(channel_->mutex);
+      read_done_ = true;
+      maybe_finish_locked();
+      return;
+    }
+    std::vector<Submission> batch;
+    batch.reserve(static_cast<size_t>(request_.commands_size()));
+    for (const v1::EngineCommand& wire : request_.commands()) {
+      Submission& s = batch.emplace_back();
+      s.correlation_id = wire.correlation_id();
+      s.channel = channel_;
+      s.refused = to_command(wire, s.command, s.refusal);
+    }
+    {
+      std::lock_guard lock(channel_->mutex);
+      outstanding_ += batch.size();
+    }
+    if (!pipeline_.submit(std::move(batch))) {
+      std::lock_guard lock(channel_->mutex);
+      finish_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the engine is shutting down; commands of this batch were not taken"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(channel_->mutex);
+    channel_->queue.pop_front();
+    if (!ok) {
+      finish_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream broke while writing acknowledgements"));
+      return;
+    }
+    if (!channel_->queue.empty())
+      StartWrite(&channel_->queue.front());
+    else
+      channel_->writing = false;
+    maybe_finish_locked();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(channel_->mutex);
+    finish_locked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard lock(channel_->mutex);
+      channel_->reactor = nullptr;
+    }
+    delete this;
+  }
+
+ private:
+  // Acks arrive on the matching thread; the reactor may be gone by then.
+  struct Channel final : AckChannel {
+    explicit Channel(OrderFlowReactor* r) : reactor(r) {}
+    void deliver(std::vector<v1::CommandAck>&& acks) override {
+      std::lock_guard lock(mutex);
+      if (reactor == nullptr) return;
+      reactor->outstanding_ -= acks.size();
+      if (reactor->finished_) return;
+      v1::OrderFlowResponse& response = queue.emplace_back();
+      for (v1::CommandAck& ack : acks) *response.add_acks() = std::move(ack);
+      if (!writing) {
+        writing = true;
+        reactor->StartWrite(&queue.front());
+      }
+    }
+    std::mutex mutex;
+    OrderFlowReactor* reactor;
+    std::deque<v1::OrderFlowResponse> queue;
+    bool writing = false;
+  };
+
+  void maybe_finish_locked() {
+    if (read_done_ && outstanding_ == 0 && !channel_->writing) finish_locked(grpc::Status::OK);
+  }
+  void finish_locked(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  Pipeline& pipeline_;
+  std::shared_ptr<Channel> channel_;
+  v1::OrderFlowRequest request_;
+  size_t outstanding_ = 0;
+  bool read_done_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::OrderFlowRequest, v1::OrderFlowResponse>* EngineServiceImpl::OrderFlow(grpc::CallbackServerContext*) {
+  return new OrderFlowReactor(pipeline_);
+}
+
+}  // namespace hft::engine::server

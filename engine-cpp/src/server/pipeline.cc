@@ -1,0 +1,162 @@
+#include "pipeline.h"
+
+#include <algorithm>
+
+#include "hft/engine/snapshot.h"
+#include "proto_mapping.h"
+
+namespace hft::engine::server {
+
+Pipeline::Pipeline(MatchingEngine& engine, EventLog& log, PipelineOptions options)
+    : engine_(engine), log_(log), options_(std::move(options)), journal_(journal_path(options_.data_dir), options_.journal) {
+  last_snapshot_ = engine_.last_sequence();
+  counters_.durable_sequence = engine_.last_sequence();
+  counters_.journal_bytes = journal_.bytes();
+  events_.reserve(256);
+}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::start() { thread_ = std::thread([this] { run(); }); }
+
+bool Pipeline::submit(std::vector<Submission>&& batch) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    if (inbox_.empty()) {
+      inbox_ = std::move(batch);
+    } else {
+      for (Submission& s : batch) inbox_.push_back(std::move(s));
+    }
+  }
+  wake_.notify_one();
+  return true;
+}
+
+bool Pipeline::query(std::function<void(const MatchingEngine&)> query) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return false;
+    queries_.push_back(std::move(query));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Pipeline::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Pipeline::run() {
+  std::vector<Submission> work;
+  std::vector<std::function<void(const MatchingEngine&)>> queries;
+  for (;;) {
+    bool stopping;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return !inbox_.empty() || !queries_.empty() || stopping_; });
+      work.swap(inbox_);
+      queries.swap(queries_);
+      stopping = stopping_;
+    }
+    for (Submission& s : work) process(s);
+    flush_and_publish();  // the inbox is drained: the group ends here
+    work.clear();
+    for (auto& q : queries) q(engine_);
+    queries.clear();
+
+    if (options_.snapshot_every > 0 && engine_.last_sequence() - last_snapshot_ >= options_.snapshot_every) {
+      write_snapshot(engine_, options_.data_dir);
+      prune_snapshots(options_.data_dir, options_.snapshots_kept);
+      last_snapshot_ = engine_.last_sequence();
+    }
+    if (stopping) {
+      std::lock_guard lock(mutex_);
+      if (inbox_.empty()) break;
+    }
+  }
+  if (engine_.last_sequence() != last_snapshot_) {
+    write_snapshot(engine_, options_.data_dir);
+    prune_snapshots(options_.data_dir, options_.snapshots_kept);
+  }
+  // Queries that raced the stop still get an answer.
+  std::lock_guard lock(mutex_);
+  for (auto& q : queries_) q(engine_);
+  queries_.clear();
+}
+
+void Pipeline::process(Submission& s) {
+  hft::v1::CommandAck ack;
+  ack.set_correlation_id(s.correlation_id);
+  if (s.refused != RejectReason::None) {
+    ack.set_reject_reason(static_cast<hft::v1::RejectReason>(s.refused));
+    ack.set_reject_message(s.refusal);
+    pending_acks_.emplace_back(s.channel.get(), std::move(ack));
+    pending_channels_.push_back(std::move(s.channel));
+    return;
+  }
+  // 2. sequence
+  Command& c = s.command;
+  c.sequence = engine_.last_sequence() + 1;
+  c.timestamp = wall_clock_ns();
+  // 3. journal
+  const bool group_full = journal_.append(c);
+  // 4. match
+  events_.clear();
+  engine_.apply(c, events_);
+
+  auto published = std::make_shared<hft::v1::SubscribeResponse>();
+  published->set_sequence(c.sequence);
+  set_timestamp(c.timestamp, published->mutable_timestamp());
+  for (const Event& e : events_) to_proto(e, published->add_events());
+
+  ack.set_sequence(c.sequence);
+  *ack.mutable_timestamp() = published->timestamp();
+  *ack.mutable_events() = published->events();
+  if (!events_.empty() && events_.front().type == EventType::OrderRejected) {
+    ack.set_reject_reason(static_cast<hft::v1::RejectReason>(events_.front().rejected.reason));
+    ack.set_reject_message(std::string(to_string(events_.front().rejected.reason)));
+    ack.set_order_id(c.type == CommandType::NewOrder ? events_.front().rejected.order_id : 0);
+  } else if (!events_.empty() && events_.front().type == EventType::OrderAccepted) {
+    ack.set_order_id(events_.front().accepted.order_id);
+  }
+  counters_.commands.fetch_add(1, std::memory_order_relaxed);
+  counters_.events.fetch_add(events_.size(), std::memory_order_relaxed);
+  if (s.channel) {
+    pending_acks_.emplace_back(s.channel.get(), std::move(ack));
+    pending_channels_.push_back(std::move(s.channel));
+  }
+  pending_published_.push_back(std::move(published));
+
+  // A long burst is cut into groups by size or by the age of its oldest command.
+  if (group_full || monotonic_ns() - journal_.oldest_pending_ns() >= options_.journal.group_commit_delay_us * 1000) flush_and_publish();
+}
+
+void Pipeline::flush_and_publish() {
+  if (pending_acks_.empty() && pending_published_.empty()) return;
+  // 5. publish, once durable
+  counters_.durable_sequence = journal_.flush();
+  counters_.journal_bytes = journal_.bytes();
+  counters_.last_fsync_ns = journal_.last_sync_ns();
+
+  // One delivery per stream, acks in sequence order.
+  std::stable_sort(pending_acks_.begin(), pending_acks_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < pending_acks_.size();) {
+    AckChannel* channel = pending_acks_[i].first;
+    std::vector<hft::v1::CommandAck> acks;
+    for (; i < pending_acks_.size() && pending_acks_[i].first == channel; ++i) acks.push_back(std::move(pending_acks_[i].second));
+    channel->deliver(std::move(acks));
+  }
+  pending_acks_.clear();
+  pending_channels_.clear();
+  if (!pending_published_.empty()) log_.publish(std::move(pending_published_));
+  pending_published_.clear();
+}
+
+}  // namespace hft::engine::server
