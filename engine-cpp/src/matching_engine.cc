@@ -254,11 +254,24 @@ void MatchingEngine::trigger_stops(OrderBook& book, EventBuffer& out) {
 }
 
 // -------------------------------------------------------------------------- cancel, replace
+// The slot of the live order `order_id` when `account` owns it; otherwise rejects and returns kNoSlot.
+uint32_t MatchingEngine::owned_order(OrderId order_id, AccountId account, EventBuffer& out) {
+  const uint32_t slot = index_.find(order_id);
+  if (slot == OrderIndex::kMissing) {
+    emit_reject(order_id, account, 0, nullptr, RejectReason::UnknownOrder, out);
+    return kNoSlot;
+  }
+  if (pool_[slot].account != account) {
+    emit_reject(order_id, account, pool_[slot].instrument, nullptr, RejectReason::NotOrderOwner, out);
+    return kNoSlot;
+  }
+  return slot;
+}
+
 void MatchingEngine::cancel_order(const CancelOrder& cmd, EventBuffer& out) {
-  const uint32_t slot = index_.find(cmd.order_id);
-  if (slot == OrderIndex::kMissing) return emit_reject(cmd.order_id, cmd.account, 0, nullptr, RejectReason::UnknownOrder, out);
+  const uint32_t slot = owned_order(cmd.order_id, cmd.account, out);
+  if (slot == kNoSlot) return;
   LiveOrder& o = pool_[slot];
-  if (o.account != cmd.account) return emit_reject(cmd.order_id, cmd.account, o.instrument, nullptr, RejectReason::NotOrderOwner, out);
   OrderBook& book = books_.at(o.instrument);
   emit_cancel(o, CancelReason::UserRequested, out);
   unrest(book, slot);
@@ -266,10 +279,9 @@ void MatchingEngine::cancel_order(const CancelOrder& cmd, EventBuffer& out) {
 }
 
 void MatchingEngine::replace_order(const ReplaceOrder& cmd, EventBuffer& out) {
-  const uint32_t slot = index_.find(cmd.order_id);
-  if (slot == OrderIndex::kMissing) return emit_reject(cmd.order_id, cmd.account, 0, nullptr, RejectReason::UnknownOrder, out);
+  const uint32_t slot = owned_order(cmd.order_id, cmd.account, out);
+  if (slot == kNoSlot) return;
   LiveOrder& o = pool_[slot];
-  if (o.account != cmd.account) return emit_reject(cmd.order_id, cmd.account, o.instrument, nullptr, RejectReason::NotOrderOwner, out);
   OrderBook& book = books_.at(o.instrument);
   const InstrumentDefinition& def = book.definition;
   const Price price = cmd.new_price == 0 ? o.price : cmd.new_price;

@@ -88,6 +88,7 @@ class MatchingEngine {
   void define_instrument(const InstrumentDefinition& def, EventBuffer& out);
   void end_trading_session(const EndTradingSession& cmd, EventBuffer& out);
 
+  uint32_t owned_order(OrderId order_id, AccountId account, EventBuffer& out);
   RejectReason validate_new(const NewOrder& cmd, const OrderBook* book) const;
   bool crosses(const OrderBook& book, const LiveOrder& incoming) const;
   Quantity fillable_for_fok(const OrderBook& book, const LiveOrder& incoming) const;
