@@ -3,175 +3,240 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <stdexcept>
+
+#include "hft/engine/clock.h"
+#include "hft/engine/command_codec.h"
+#include "hft/engine/crc32c.h"
 
 namespace hft::engine {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what, const std::string& path) {
-  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+constexpr size_t kMaxRecord = kRecordHeaderSize + kMaxEncodedCommand;
+constexpr size_t kReadBuffer = 1 << 20;
+
+void header_bytes(uint8_t* out) {
+  std::memcpy(out, kJournalMagic, 8);
+  const uint32_t version = kJournalVersion, reserved = 0;
+  std::memcpy(out + 8, &version, 4);
+  std::memcpy(out + 12, &reserved, 4);
 }
 
-void write_all(int fd, const char* data, size_t size, const std::string& path) {
+uint32_t record_checksum(uint32_t length, const uint8_t* payload) {
+  return crc32c(payload, length, crc32c(&length, sizeof length));
+}
+
+IoResult write_all(int fd, const uint8_t* data, size_t size) {
   while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
+    const ssize_t n = ::write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail("cannot write journal", path);
+      return IoResult::failed("write journal", errno);
     }
     data += n;
     size -= static_cast<size_t>(n);
   }
-}
-
-uint32_t checksum(const void* data, size_t size) {
-  return static_cast<uint32_t>(crc32(0L, static_cast<const Bytef*>(data), static_cast<uInt>(size)));
-}
-
-void header_bytes(char* out) {
-  std::memcpy(out, kJournalMagic, 8);
-  const uint32_t version = kJournalVersion, command_size = sizeof(Command);
-  std::memcpy(out + 8, &version, 4);
-  std::memcpy(out + 12, &command_size, 4);
+  return {};
 }
 
 }  // namespace
 
-int64_t monotonic_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+std::string IoResult::message() const { return ok() ? "ok" : std::string(operation) + ": " + std::strerror(error); }
 
-int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-JournalWriter::JournalWriter(const std::string& path, JournalOptions options) : options_(options) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail("cannot open journal", path);
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) fail("cannot stat journal", path);
-  if (st.st_size == 0) {
-    char header[kJournalHeaderSize];
-    header_bytes(header);
-    write_all(fd_, header, sizeof header, path);
-    if (::fdatasync(fd_) != 0) fail("cannot sync journal", path);
-    bytes_ = kJournalHeaderSize;
-  } else {
-    bytes_ = static_cast<uint64_t>(st.st_size);
+std::string_view to_string(JournalTail tail) {
+  switch (tail) {
+    case JournalTail::Clean: return "clean end";
+    case JournalTail::TornHeader: return "torn file header";
+    case JournalTail::TornRecordHeader: return "torn record header";
+    case JournalTail::BadLength: return "bad record length";
+    case JournalTail::TornRecord: return "torn record";
+    case JournalTail::ChecksumMismatch: return "checksum mismatch";
+    case JournalTail::Undecodable: return "undecodable record";
+    case JournalTail::SequenceGap: return "sequence gap";
   }
-  buffer_.reserve(options_.group_commit_records * (kJournalRecordHeaderSize + sizeof(Command)));
+  return "unknown tail";
 }
 
-JournalWriter::~JournalWriter() {
+// ------------------------------------------------------------------------------------ writer
+JournalWriter::JournalWriter(JournalOptions options) : options_(options) {
+  if (options_.group_commit_records == 0) options_.group_commit_records = 1;
+  group_ = std::make_unique<uint8_t[]>(options_.group_commit_records * kMaxRecord);
+}
+
+JournalWriter::~JournalWriter() { close(); }
+
+IoResult JournalWriter::open(const std::string& path) {
+  if (fd_ >= 0) return IoResult::failed("open journal (already open)", EBUSY);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) return IoResult::failed("open journal", errno);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return failure_ = IoResult::failed("stat journal", errno);
+  uint8_t expected[kJournalHeaderSize];
+  header_bytes(expected);
+  if (st.st_size == 0) {
+    failure_ = write_all(fd_, expected, sizeof expected);
+    if (failure_.ok() && ::fdatasync(fd_) != 0) failure_ = IoResult::failed("sync journal", errno);
+    stats_.bytes = kJournalHeaderSize;
+    return failure_;
+  }
+  uint8_t header[kJournalHeaderSize];
+  if (st.st_size < static_cast<off_t>(kJournalHeaderSize) || ::pread(fd_, header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
+      std::memcmp(header, expected, sizeof header) != 0)
+    return failure_ = IoResult::failed("open journal (not a journal of this format)", EINVAL);
+  stats_.bytes = static_cast<uint64_t>(st.st_size);
+  return {};
+}
+
+IoResult JournalWriter::append(const Command& command) {
+  if (!failure_.ok()) return failure_;
+  if (fd_ < 0) return IoResult::failed("append to journal (not open)", EBADF);
+  uint8_t* record = group_.get() + group_bytes_;
+  const uint32_t length = static_cast<uint32_t>(encode_command(command, record + kRecordHeaderSize));
+  const uint32_t checksum = record_checksum(length, record + kRecordHeaderSize);
+  std::memcpy(record, &length, 4);
+  std::memcpy(record + 4, &checksum, 4);
+  group_bytes_ += kRecordHeaderSize + length;
+  appended_sequence_ = command.sequence;
+  stats_.records += 1;
+  if (pending_records_++ == 0) oldest_pending_ns_ = monotonic_ns();
+  if (pending_records_ >= options_.group_commit_records) return commit();
+  // Reading the clock costs about as much as encoding a record, so the age is checked on every
+  // 16th record; poll() covers a group that stops growing.
+  if (pending_records_ % 16 == 0) return poll();
+  return {};
+}
+
+IoResult JournalWriter::poll() {
+  if (pending_records_ > 0 && monotonic_ns() - oldest_pending_ns_ >= int64_t{options_.group_commit_micros} * 1000) return commit();
+  return failure_;
+}
+
+IoResult JournalWriter::flush() { return pending_records_ > 0 ? commit() : failure_; }
+
+IoResult JournalWriter::commit() {
+  if (!failure_.ok()) return failure_;
+  const int64_t started = monotonic_ns();
+  failure_ = write_all(fd_, group_.get(), group_bytes_);
+  if (!failure_.ok()) return failure_;
+  if (options_.sync) {
+    const int64_t written = monotonic_ns();
+    if (::fdatasync(fd_) != 0) return failure_ = IoResult::failed("sync journal", errno);
+    stats_.last_sync_ns = monotonic_ns() - written;
+    if (stats_.last_sync_ns > stats_.max_sync_ns) stats_.max_sync_ns = stats_.last_sync_ns;
+    stats_.syncs += 1;
+  }
+  stats_.commit_ns += monotonic_ns() - started;
+  stats_.bytes += group_bytes_;
+  group_bytes_ = 0;
+  pending_records_ = 0;
+  durable_sequence_ = appended_sequence_;
+  return {};
+}
+
+IoResult JournalWriter::close() {
+  if (fd_ < 0) return failure_;
+  const IoResult flushed = flush();
+  ::close(fd_);
+  fd_ = -1;
+  return flushed;
+}
+
+// ------------------------------------------------------------------------------------ reader
+JournalReader::JournalReader() : buffer_(std::make_unique<uint8_t[]>(kReadBuffer)) {}
+
+JournalReader::~JournalReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool JournalWriter::append(const Command& command) {
-  if (buffer_.empty()) oldest_pending_ns_ = monotonic_ns();
-  const uint32_t length = sizeof(Command);
-  const uint32_t crc = checksum(&command, sizeof(Command));
-  const size_t at = buffer_.size();
-  buffer_.resize(at + kJournalRecordHeaderSize + sizeof(Command));
-  std::memcpy(buffer_.data() + at, &length, 4);
-  std::memcpy(buffer_.data() + at + 4, &crc, 4);
-  std::memcpy(buffer_.data() + at + 8, &command, sizeof(Command));
-  buffered_last_ = command.sequence;
-  return buffer_.size() >= options_.group_commit_records * (kJournalRecordHeaderSize + sizeof(Command));
-}
-
-Sequence JournalWriter::flush() {
-  if (buffer_.empty()) return durable_sequence_;
-  write_all(fd_, buffer_.data(), buffer_.size(), "journal");
-  if (options_.sync) {
-    const int64_t started = monotonic_ns();
-    if (::fdatasync(fd_) != 0) fail("cannot sync journal", "journal");
-    last_sync_ns_ = monotonic_ns() - started;
-  }
-  bytes_ += buffer_.size();
-  buffer_.clear();
-  durable_sequence_ = buffered_last_;
-  return durable_sequence_;
-}
-
-JournalScan read_journal(const std::string& path, const std::function<void(const Command&)>& visit) {
-  JournalScan scan;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open journal", path);
+IoResult JournalReader::open(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return error_ = IoResult::failed("open journal", errno);
   struct stat st {};
-  ::fstat(fd, &st);
-  scan.file_bytes = static_cast<uint64_t>(st.st_size);
-
-  std::vector<char> data(scan.file_bytes);
-  size_t got = 0;
-  while (got < data.size()) {
-    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  if (got < kJournalHeaderSize) {
-    if (got == 0) return scan;  // created but never written: empty
-    throw std::runtime_error("journal " + path + " is shorter than its header");
-  }
-  char expected[kJournalHeaderSize];
+  if (::fstat(fd_, &st) != 0) return error_ = IoResult::failed("stat journal", errno);
+  file_bytes_ = static_cast<uint64_t>(st.st_size);
+  if (file_bytes_ == 0) return {};  // created, header never written: an empty journal
+  uint8_t expected[kJournalHeaderSize];
   header_bytes(expected);
-  if (std::memcmp(data.data(), expected, kJournalHeaderSize) != 0)
-    throw std::runtime_error("journal " + path + " has a foreign header (not this format version or command layout)");
-
-  size_t at = kJournalHeaderSize;
-  scan.valid_bytes = at;
-  Command command;
-  while (at < got) {
-    if (got - at < kJournalRecordHeaderSize) {
-      scan.tail_problem = "torn record header at byte " + std::to_string(at);
-      break;
-    }
-    uint32_t length, crc;
-    std::memcpy(&length, data.data() + at, 4);
-    std::memcpy(&crc, data.data() + at + 4, 4);
-    if (length != sizeof(Command)) {
-      scan.tail_problem = "bad record length " + std::to_string(length) + " at byte " + std::to_string(at);
-      break;
-    }
-    if (got - at - kJournalRecordHeaderSize < length) {
-      scan.tail_problem = "torn record at byte " + std::to_string(at);
-      break;
-    }
-    const char* payload = data.data() + at + kJournalRecordHeaderSize;
-    if (checksum(payload, length) != crc) {
-      scan.tail_problem = "checksum mismatch at byte " + std::to_string(at);
-      break;
-    }
-    std::memcpy(&command, payload, sizeof(Command));
-    if (scan.records > 0 && command.sequence != scan.last_sequence + 1) {
-      scan.tail_problem = "sequence " + std::to_string(command.sequence) + " follows " + std::to_string(scan.last_sequence) + " at byte " +
-                          std::to_string(at);
-      break;
-    }
-    if (scan.records == 0) scan.first_sequence = command.sequence;
-    scan.last_sequence = command.sequence;
-    ++scan.records;
-    visit(command);
-    at += kJournalRecordHeaderSize + length;
-    scan.valid_bytes = at;
+  const bool whole = fill(kJournalHeaderSize);
+  if (!error_.ok()) return error_;
+  const size_t have = end_ - begin_;
+  if (std::memcmp(buffer_.get(), expected, whole ? kJournalHeaderSize : have) != 0)
+    return error_ = IoResult::failed("open journal (not a journal of this format)", EINVAL);
+  if (!whole) {
+    tail_ = JournalTail::TornHeader;
+    return {};
   }
-  return scan;
+  begin_ += kJournalHeaderSize;
+  valid_bytes_ = kJournalHeaderSize;
+  return {};
 }
 
-void truncate_journal(const std::string& path, uint64_t valid_bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open journal", path);
-  if (::ftruncate(fd, static_cast<off_t>(valid_bytes)) != 0 || ::fsync(fd) != 0) {
-    ::close(fd);
-    fail("cannot truncate journal", path);
+bool JournalReader::fill(size_t n) {
+  if (end_ - begin_ >= n) return true;
+  std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+  end_ -= begin_;
+  begin_ = 0;
+  while (end_ < n && !eof_) {
+    const ssize_t got = ::read(fd_, buffer_.get() + end_, kReadBuffer - end_);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      error_ = IoResult::failed("read journal", errno);
+      return false;
+    }
+    if (got == 0) eof_ = true;
+    end_ += static_cast<size_t>(got);
   }
+  return end_ >= n;
+}
+
+bool JournalReader::next(Command& command) {
+  if (fd_ < 0 || tail_ != JournalTail::Clean || !error_.ok() || valid_bytes_ == 0) return false;
+  if (!fill(kRecordHeaderSize)) {
+    if (error_.ok() && end_ > begin_) tail_ = JournalTail::TornRecordHeader;
+    return false;
+  }
+  uint32_t length, checksum;
+  std::memcpy(&length, buffer_.get() + begin_, 4);
+  std::memcpy(&checksum, buffer_.get() + begin_ + 4, 4);
+  if (length < kMinEncodedCommand || length > kMaxEncodedCommand) {
+    tail_ = JournalTail::BadLength;
+    return false;
+  }
+  if (!fill(kRecordHeaderSize + length)) {
+    if (error_.ok()) tail_ = JournalTail::TornRecord;
+    return false;
+  }
+  const uint8_t* payload = buffer_.get() + begin_ + kRecordHeaderSize;
+  Command decoded;
+  if (record_checksum(length, payload) != checksum) {
+    tail_ = JournalTail::ChecksumMismatch;
+  } else if (!decode_command(payload, length, decoded)) {
+    tail_ = JournalTail::Undecodable;
+  } else if (records_ > 0 && decoded.sequence != last_sequence_ + 1) {
+    tail_ = JournalTail::SequenceGap;
+  }
+  if (tail_ != JournalTail::Clean) return false;
+  command = decoded;
+  begin_ += kRecordHeaderSize + length;
+  valid_bytes_ += kRecordHeaderSize + length;
+  records_ += 1;
+  last_sequence_ = decoded.sequence;
+  return true;
+}
+
+IoResult truncate_journal(const std::string& path, uint64_t valid_bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return IoResult::failed("open journal to truncate", errno);
+  IoResult result;
+  if (::ftruncate(fd, static_cast<off_t>(valid_bytes)) != 0)
+    result = IoResult::failed("truncate journal", errno);
+  else if (::fsync(fd) != 0)
+    result = IoResult::failed("sync truncated journal", errno);
   ::close(fd);
+  return result;
 }
 
 }  // namespace hft::engine

@@ -38,7 +38,7 @@ grpc::ServerUnaryReactor* EngineServiceImpl::GetBookSnapshot(grpc::CallbackServe
     v1::BookSnapshot* snapshot = response->mutable_book();
     snapshot->set_instrument_id(request->instrument_id());
     snapshot->set_sequence(engine.last_sequence());
-    snapshot->set_last_trade_price_ticks(book->last_trade_price);
+    snapshot->set_last_trade_price_ticks(book->last_trade_price());
     add_levels(engine.levels(request->instrument_id(), Side::Buy, request->depth()), snapshot->mutable_bids());
     add_levels(engine.levels(request->instrument_id(), Side::Sell, request->depth()), snapshot->mutable_asks());
     return grpc::Status::OK;
@@ -53,16 +53,17 @@ grpc::ServerUnaryReactor* EngineServiceImpl::GetStats(grpc::CallbackServerContex
     response->set_durable_sequence(counters.durable_sequence);
     response->set_commands_total(counters.commands);
     response->set_events_total(counters.events);
-    response->set_resting_orders(engine.resting_orders());
+    response->set_resting_orders(engine.open_orders() - engine.pending_stops());
     response->set_pending_stops(engine.pending_stops());
     response->set_journal_bytes(counters.journal_bytes);
     response->set_subscribers(subscribers_);
-    for (const auto& [id, book] : engine.books()) {
+    for (InstrumentId id : engine.instruments()) {
+      const OrderBook& book = *engine.book(id);
       v1::InstrumentStats* s = response->add_instruments();
       s->set_instrument_id(id);
-      s->set_resting_orders(book.resting_orders);
-      s->set_trades_total(book.trades);
-      s->set_volume_lots(book.volume);
+      s->set_resting_orders(book.resting_orders());
+      s->set_trades_total(book.trades());
+      s->set_volume_lots(book.volume());
     }
     return grpc::Status::OK;
   });
@@ -71,7 +72,7 @@ grpc::ServerUnaryReactor* EngineServiceImpl::GetStats(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* EngineServiceImpl::ListShardInstruments(grpc::CallbackServerContext* context, const v1::ListShardInstrumentsRequest*,
                                                                   v1::ListShardInstrumentsResponse* response) {
   return run_query(context, pipeline_, [response](const MatchingEngine& engine) {
-    for (const auto& [id, book] : engine.books()) to_proto(book.definition, response->add_instruments());
+    for (InstrumentId id : engine.instruments()) to_proto(engine.book(id)->definition(), response->add_instruments());
     for (const std::string& symbol : engine.shard_symbols()) response->add_shard_symbols(symbol);
     return grpc::Status::OK;
   });

@@ -14,7 +14,10 @@ namespace hft::engine::server {
 
 class EngineServiceImpl final : public hft::v1::EngineService::CallbackService {
  public:
-  EngineServiceImpl(Pipeline& pipeline, EventLog& log, std::string data_dir) : pipeline_(pipeline), log_(log), data_dir_(std::move(data_dir)) {}
+  // `engine_options` are the live engine's: a journal replay for Subscribe must use the same shard
+  // and first order id to reproduce the events that were published.
+  EngineServiceImpl(Pipeline& pipeline, EventLog& log, std::string data_dir, EngineOptions engine_options)
+      : pipeline_(pipeline), log_(log), data_dir_(std::move(data_dir)), engine_options_(std::move(engine_options)) {}
 
   grpc::ServerBidiReactor<hft::v1::OrderFlowRequest, hft::v1::OrderFlowResponse>* OrderFlow(grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<hft::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* context,
@@ -31,6 +34,7 @@ class EngineServiceImpl final : public hft::v1::EngineService::CallbackService {
   Pipeline& pipeline_;
   EventLog& log_;
   std::string data_dir_;
+  EngineOptions engine_options_;
   std::atomic<uint32_t> subscribers_{0};
 };
 

@@ -12,7 +12,8 @@
 
 #include "engine_config.h"
 #include "engine_service.h"
-#include "hft/engine/snapshot.h"
+#include "hft/engine/clock.h"
+#include "hft/engine/recovery.h"
 
 namespace {
 
@@ -45,28 +46,30 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::filesystem::create_directories(config.data_dir);
-  MatchingEngine engine({.shard_symbols = config.shard_symbols, .first_order_id = config.first_order_id});
+  const EngineOptions engine_options{.shard_symbols = config.shard_symbols, .first_order_id = config.first_order_id};
+  MatchingEngine engine(engine_options);
   EventLog log(config.event_log_capacity);
-  RecoveryReport report;
-  try {
-    report = recover(engine, config.data_dir);
-  } catch (const std::exception& e) {
-    log_json("error", std::string("recovery failed: ") + e.what());
+  const RecoveryReport report = recover(engine, config.data_dir);
+  for (const std::string& skipped : report.skipped_snapshots) log_json("warn", "skipped unreadable snapshot " + skipped);
+  if (!report.error.empty()) {
+    log_json("error", "recovery failed: " + report.error);
     return 1;
   }
-  for (const std::string& skipped : report.skipped_snapshots) log_json("warn", "skipped unreadable snapshot " + skipped);
-  if (!report.journal_tail_problem.empty()) log_json("warn", "journal tail cut: " + report.journal_tail_problem);
+  if (report.journal_tail != JournalTail::Clean)
+    log_json("warn", "journal tail cut: " + std::string(to_string(report.journal_tail)) + ", " + std::to_string(report.journal_cut_bytes) + " bytes");
   log_json("info", "recovered to sequence " + std::to_string(report.last_sequence) + " (snapshot " + std::to_string(report.snapshot_sequence) +
                        ", " + std::to_string(report.replayed_commands) + " commands replayed)");
   log.start_at(engine.last_sequence() + 1);
 
   Pipeline pipeline(engine, log,
                     {.data_dir = config.data_dir,
-                     .journal = {.group_commit_records = config.group_commit_records, .group_commit_delay_us = config.group_commit_delay_us, .sync = config.fsync},
+                     .journal = {.group_commit_records = static_cast<uint32_t>(config.group_commit_records),
+                                 .group_commit_micros = static_cast<uint32_t>(config.group_commit_delay_us),
+                                 .sync = config.fsync},
                      .snapshot_every = config.snapshot_every});
   pipeline.start();
 
-  EngineServiceImpl service(pipeline, log, config.data_dir);
+  EngineServiceImpl service(pipeline, log, config.data_dir, engine_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -1,18 +1,33 @@
 #include "pipeline.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
+#include "hft/engine/clock.h"
 #include "hft/engine/snapshot.h"
 #include "proto_mapping.h"
 
 namespace hft::engine::server {
 
+namespace {
+
+// The disk failed under the journal or a snapshot: nothing more can be acknowledged as durable,
+// so the process stops; recovery at the next start reads what did reach the disk.
+[[noreturn]] void fail_stop(const std::string& what, const IoResult& result) {
+  std::fprintf(stderr, "{\"level\":\"fatal\",\"service\":\"hft-engine\",\"msg\":\"%s: %s\"}\n", what.c_str(), result.message().c_str());
+  std::abort();
+}
+
+}  // namespace
+
 Pipeline::Pipeline(MatchingEngine& engine, EventLog& log, PipelineOptions options)
-    : engine_(engine), log_(log), options_(std::move(options)), journal_(journal_path(options_.data_dir), options_.journal) {
+    : engine_(engine), log_(log), options_(std::move(options)), journal_(options_.journal) {
+  const IoResult opened = journal_.open(journal_path(options_.data_dir));
+  if (!opened.ok()) fail_stop("cannot open the journal in " + options_.data_dir, opened);
   last_snapshot_ = engine_.last_sequence();
   counters_.durable_sequence = engine_.last_sequence();
-  counters_.journal_bytes = journal_.bytes();
-  events_.reserve(256);
+  counters_.journal_bytes = journal_.stats().bytes;
 }
 
 Pipeline::~Pipeline() { stop(); }
@@ -71,20 +86,13 @@ void Pipeline::run() {
     for (auto& q : queries) q(engine_);
     queries.clear();
 
-    if (options_.snapshot_every > 0 && engine_.last_sequence() - last_snapshot_ >= options_.snapshot_every) {
-      write_snapshot(engine_, options_.data_dir);
-      prune_snapshots(options_.data_dir, options_.snapshots_kept);
-      last_snapshot_ = engine_.last_sequence();
-    }
+    if (options_.snapshot_every > 0 && engine_.last_sequence() - last_snapshot_ >= options_.snapshot_every) take_snapshot();
     if (stopping) {
       std::lock_guard lock(mutex_);
       if (inbox_.empty()) break;
     }
   }
-  if (engine_.last_sequence() != last_snapshot_) {
-    write_snapshot(engine_, options_.data_dir);
-    prune_snapshots(options_.data_dir, options_.snapshots_kept);
-  }
+  if (engine_.last_sequence() != last_snapshot_) take_snapshot();
   // Queries that raced the stop still get an answer.
   std::lock_guard lock(mutex_);
   for (auto& q : queries_) q(engine_);
@@ -105,45 +113,61 @@ void Pipeline::process(Submission& s) {
   Command& c = s.command;
   c.sequence = engine_.last_sequence() + 1;
   c.timestamp = wall_clock_ns();
-  // 3. journal
-  const bool group_full = journal_.append(c);
+  // 3. journal (the group commits by itself once full or old enough)
+  const IoResult journaled = journal_.append(c);
+  if (!journaled.ok()) fail_stop("cannot journal sequence " + std::to_string(c.sequence), journaled);
   // 4. match
-  events_.clear();
-  engine_.apply(c, events_);
+  engine_.apply(c);
+  const EventBuffer& events = engine_.events();
 
   auto published = std::make_shared<hft::v1::SubscribeResponse>();
   published->set_sequence(c.sequence);
   set_timestamp(c.timestamp, published->mutable_timestamp());
-  for (const Event& e : events_) to_proto(e, published->add_events());
+  for (const Event& e : events) to_proto(e, published->add_events());
 
   ack.set_sequence(c.sequence);
   *ack.mutable_timestamp() = published->timestamp();
   *ack.mutable_events() = published->events();
-  if (!events_.empty() && events_.front().type == EventType::OrderRejected) {
-    ack.set_reject_reason(static_cast<hft::v1::RejectReason>(events_.front().rejected.reason));
-    ack.set_reject_message(std::string(to_string(events_.front().rejected.reason)));
-    ack.set_order_id(c.type == CommandType::NewOrder ? events_.front().rejected.order_id : 0);
-  } else if (!events_.empty() && events_.front().type == EventType::OrderAccepted) {
-    ack.set_order_id(events_.front().accepted.order_id);
+  if (!events.empty() && events[0].type == EventType::OrderRejected) {
+    ack.set_reject_reason(static_cast<hft::v1::RejectReason>(events[0].order_rejected.reason));
+    ack.set_reject_message(std::string(to_string(events[0].order_rejected.reason)));
+    ack.set_order_id(c.type == CommandType::NewOrder ? events[0].order_rejected.order_id : 0);
+  } else if (!events.empty() && events[0].type == EventType::OrderAccepted) {
+    ack.set_order_id(events[0].order_accepted.order_id);
   }
   counters_.commands.fetch_add(1, std::memory_order_relaxed);
-  counters_.events.fetch_add(events_.size(), std::memory_order_relaxed);
+  counters_.events.fetch_add(events.size(), std::memory_order_relaxed);
+  engine_.events().clear();
   if (s.channel) {
     pending_acks_.emplace_back(s.channel.get(), std::move(ack));
     pending_channels_.push_back(std::move(s.channel));
   }
   pending_published_.push_back(std::move(published));
 
-  // A long burst is cut into groups by size or by the age of its oldest command.
-  if (group_full || monotonic_ns() - journal_.oldest_pending_ns() >= options_.journal.group_commit_delay_us * 1000) flush_and_publish();
+  // A long burst is cut into groups by size or by the age of its oldest command: when the
+  // append above committed the group, everything so far is durable and goes out now.
+  if (journal_.pending_records() == 0) publish();
 }
 
 void Pipeline::flush_and_publish() {
+  const IoResult flushed = journal_.flush();
+  if (!flushed.ok()) fail_stop("cannot commit the journal", flushed);
+  publish();
+}
+
+void Pipeline::take_snapshot() {
+  const SnapshotWritten written = write_snapshot(engine_, options_.data_dir);
+  if (!written.result.ok()) fail_stop("cannot write a snapshot in " + options_.data_dir, written.result);
+  prune_snapshots(options_.data_dir, options_.snapshots_kept);
+  last_snapshot_ = engine_.last_sequence();
+}
+
+void Pipeline::publish() {
   if (pending_acks_.empty() && pending_published_.empty()) return;
   // 5. publish, once durable
-  counters_.durable_sequence = journal_.flush();
-  counters_.journal_bytes = journal_.bytes();
-  counters_.last_fsync_ns = journal_.last_sync_ns();
+  counters_.durable_sequence = journal_.durable_sequence();
+  counters_.journal_bytes = journal_.stats().bytes;
+  counters_.last_fsync_ns = journal_.stats().last_sync_ns;
 
   // One delivery per stream, acks in sequence order.
   std::stable_sort(pending_acks_.begin(), pending_acks_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

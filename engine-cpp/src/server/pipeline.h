@@ -18,6 +18,7 @@
 #include "event_log.h"
 #include "hft/engine/journal.h"
 #include "hft/engine/matching_engine.h"
+#include "hft/engine/recovery.h"
 #include "hft/v1/engine_service.pb.h"
 
 namespace hft::engine::server {
@@ -72,7 +73,10 @@ class Pipeline {
  private:
   void run();
   void process(Submission& submission);
+  // Commits the journal group, then publishes what is durable.
   void flush_and_publish();
+  void publish();
+  void take_snapshot();
 
   MatchingEngine& engine_;
   EventLog& log_;
@@ -88,7 +92,6 @@ class Pipeline {
   std::thread thread_;
 
   // matching-thread state
-  EventBuffer events_;
   std::vector<std::pair<AckChannel*, hft::v1::CommandAck>> pending_acks_;
   std::vector<std::shared_ptr<AckChannel>> pending_channels_;
   std::vector<Published> pending_published_;

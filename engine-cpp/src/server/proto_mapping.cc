@@ -19,7 +19,7 @@ RejectReason to_command(const v1::EngineCommand& in, Command& out, std::string& 
   switch (in.command_case()) {
     case v1::EngineCommand::kNewOrder: {
       const v1::NewOrder& o = in.new_order();
-      out.type = CommandType::NewOrder;
+      out = Command(NewOrder{});
       NewOrder& n = out.new_order;
       n.account = o.account_id();
       n.instrument = o.instrument_id();
@@ -40,25 +40,25 @@ RejectReason to_command(const v1::EngineCommand& in, Command& out, std::string& 
       return RejectReason::None;
     }
     case v1::EngineCommand::kCancelOrder:
-      out.type = CommandType::CancelOrder;
-      out.cancel = {in.cancel_order().account_id(), in.cancel_order().order_id()};
+      out = Command(CancelOrder{in.cancel_order().account_id(), in.cancel_order().order_id()});
       return RejectReason::None;
     case v1::EngineCommand::kReplaceOrder: {
       const v1::ReplaceOrder& r = in.replace_order();
-      out.type = CommandType::ReplaceOrder;
-      out.replace = {r.account_id(), r.order_id(), r.new_price_ticks(), r.new_quantity_lots()};
+      out = Command(ReplaceOrder{r.account_id(), r.order_id(), r.new_price_ticks(), r.new_quantity_lots()});
       return RejectReason::None;
     }
     case v1::EngineCommand::kMassCancel: {
       const v1::MassCancel& m = in.mass_cancel();
-      out.type = CommandType::MassCancel;
-      out.mass_cancel = {m.has_account_id(), m.has_instrument_id(), m.account_id(), m.instrument_id()};
+      MassCancel mass;
+      if (m.has_account_id()) mass.account = m.account_id();
+      if (m.has_instrument_id()) mass.instrument = m.instrument_id();
+      out = Command(mass);
       return RejectReason::None;
     }
     case v1::EngineCommand::kDefineInstrument: {
       const v1::DefineInstrument& d = in.define_instrument();
-      out.type = CommandType::DefineInstrument;
-      InstrumentDefinition& def = out.define;
+      out = Command(DefineInstrument{});
+      DefineInstrument& def = out.define_instrument;
       def.id = d.instrument_id();
       if (!def.symbol.assign(d.symbol()) || !def.tick_size.assign(d.tick_size()) || !def.lot_size.assign(d.lot_size())) {
         problem = "symbol (16), tick_size or lot_size (24 characters) is too long";
@@ -70,10 +70,12 @@ RejectReason to_command(const v1::EngineCommand& in, Command& out, std::string& 
       def.band_high = d.price_band_high_ticks();
       return RejectReason::None;
     }
-    case v1::EngineCommand::kEndTradingSession:
-      out.type = CommandType::EndTradingSession;
-      out.end_session = {in.end_trading_session().has_instrument_id(), in.end_trading_session().instrument_id()};
+    case v1::EngineCommand::kEndTradingSession: {
+      EndTradingSession end;
+      if (in.end_trading_session().has_instrument_id()) end.instrument = in.end_trading_session().instrument_id();
+      out = Command(end);
       return RejectReason::None;
+    }
     case v1::EngineCommand::COMMAND_NOT_SET:
       break;
   }
@@ -86,7 +88,7 @@ void set_timestamp(TimestampNs ns, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
 }
 
-void to_proto(const InstrumentDefinition& def, v1::DefineInstrument* out) {
+void to_proto(const DefineInstrument& def, v1::DefineInstrument* out) {
   out->set_instrument_id(def.id);
   out->set_symbol(std::string(def.symbol.view()));
   out->set_tick_size(std::string(def.tick_size.view()));
@@ -101,9 +103,9 @@ void to_proto(const Event& e, v1::EngineEvent* out) {
   switch (e.type) {
     case EventType::OrderAccepted: {
       v1::OrderAccepted* a = out->mutable_order_accepted();
-      a->set_order_id(e.accepted.order_id);
-      a->set_status(e.accepted.status == OrderStatus::PendingTrigger ? v1::ORDER_STATUS_PENDING_TRIGGER : v1::ORDER_STATUS_NEW);
-      const NewOrder& o = e.accepted.order;
+      a->set_order_id(e.order_accepted.order_id);
+      a->set_status(e.order_accepted.pending_trigger ? v1::ORDER_STATUS_PENDING_TRIGGER : v1::ORDER_STATUS_NEW);
+      const NewOrder& o = e.order_accepted.order;
       v1::NewOrder* n = a->mutable_order();
       n->set_account_id(o.account);
       n->set_instrument_id(o.instrument);
@@ -121,16 +123,17 @@ void to_proto(const Event& e, v1::EngineEvent* out) {
     }
     case EventType::OrderRejected: {
       v1::OrderRejected* r = out->mutable_order_rejected();
-      r->set_order_id(e.rejected.order_id);
-      r->set_account_id(e.rejected.account);
-      r->set_instrument_id(e.rejected.instrument);
-      r->set_client_order_id(std::string(e.rejected.client_order_id.view()));
-      r->set_reason(static_cast<v1::RejectReason>(e.rejected.reason));
-      r->set_message(std::string(to_string(e.rejected.reason)));
+      const OrderRejected& rejected = e.order_rejected;
+      r->set_order_id(rejected.order_id);
+      r->set_account_id(rejected.account);
+      r->set_instrument_id(rejected.instrument);
+      r->set_client_order_id(std::string(rejected.client_order_id.view()));
+      r->set_reason(static_cast<v1::RejectReason>(rejected.reason));
+      r->set_message(std::string(to_string(rejected.reason)));
       break;
     }
     case EventType::Trade: {
-      const TradeEvent& t = e.trade;
+      const Trade& t = e.trade;
       v1::Trade* p = out->mutable_trade();
       p->set_trade_id(t.trade_id);
       p->set_instrument_id(t.instrument);
@@ -147,56 +150,59 @@ void to_proto(const Event& e, v1::EngineEvent* out) {
     }
     case EventType::OrderCancelled: {
       v1::OrderCancelled* c = out->mutable_order_cancelled();
-      c->set_order_id(e.cancelled.order_id);
-      c->set_account_id(e.cancelled.account);
-      c->set_instrument_id(e.cancelled.instrument);
-      c->set_reason(static_cast<v1::CancelReason>(e.cancelled.reason));
-      c->set_cancelled_lots(e.cancelled.cancelled_quantity);
+      const OrderCancelled& cancelled = e.order_cancelled;
+      c->set_order_id(cancelled.order_id);
+      c->set_account_id(cancelled.account);
+      c->set_instrument_id(cancelled.instrument);
+      c->set_reason(static_cast<v1::CancelReason>(cancelled.reason));
+      c->set_cancelled_lots(cancelled.cancelled_quantity);
       break;
     }
     case EventType::OrderReplaced: {
       v1::OrderReplaced* r = out->mutable_order_replaced();
-      r->set_order_id(e.replaced.order_id);
-      r->set_account_id(e.replaced.account);
-      r->set_instrument_id(e.replaced.instrument);
-      r->set_price_ticks(e.replaced.price);
-      r->set_quantity_lots(e.replaced.quantity);
-      r->set_remaining_lots(e.replaced.remaining);
-      r->set_priority_kept(e.replaced.priority_kept);
+      const OrderReplaced& replaced = e.order_replaced;
+      r->set_order_id(replaced.order_id);
+      r->set_account_id(replaced.account);
+      r->set_instrument_id(replaced.instrument);
+      r->set_price_ticks(replaced.price);
+      r->set_quantity_lots(replaced.quantity);
+      r->set_remaining_lots(replaced.remaining);
+      r->set_priority_kept(replaced.priority_kept);
       break;
     }
     case EventType::OrderExpired: {
       v1::OrderExpired* x = out->mutable_order_expired();
-      x->set_order_id(e.expired.order_id);
-      x->set_account_id(e.expired.account);
-      x->set_instrument_id(e.expired.instrument);
-      x->set_expired_lots(e.expired.expired_quantity);
+      x->set_order_id(e.order_expired.order_id);
+      x->set_account_id(e.order_expired.account);
+      x->set_instrument_id(e.order_expired.instrument);
+      x->set_expired_lots(e.order_expired.expired_quantity);
       break;
     }
     case EventType::StopTriggered: {
       v1::StopTriggered* s = out->mutable_stop_triggered();
-      s->set_order_id(e.triggered.order_id);
-      s->set_account_id(e.triggered.account);
-      s->set_instrument_id(e.triggered.instrument);
-      s->set_last_trade_price_ticks(e.triggered.last_trade_price);
+      s->set_order_id(e.stop_triggered.order_id);
+      s->set_account_id(e.stop_triggered.account);
+      s->set_instrument_id(e.stop_triggered.instrument);
+      s->set_last_trade_price_ticks(e.stop_triggered.last_trade_price);
       break;
     }
     case EventType::BookLevelChanged: {
       v1::BookLevelChanged* l = out->mutable_book_level_changed();
-      l->set_instrument_id(e.level.instrument);
-      l->set_side(static_cast<v1::Side>(e.level.side));
-      l->set_price_ticks(e.level.price);
-      l->set_quantity_lots(e.level.quantity);
-      l->set_order_count(e.level.order_count);
+      const BookLevelChanged& level = e.book_level_changed;
+      l->set_instrument_id(level.instrument);
+      l->set_side(static_cast<v1::Side>(level.side));
+      l->set_price_ticks(level.price);
+      l->set_quantity_lots(level.quantity);
+      l->set_order_count(level.order_count);
       break;
     }
     case EventType::InstrumentDefined:
-      to_proto(e.defined.definition, out->mutable_instrument_defined()->mutable_instrument());
+      to_proto(e.instrument_defined.definition, out->mutable_instrument_defined()->mutable_instrument());
       break;
     case EventType::TradingSessionEnded: {
       v1::TradingSessionEnded* s = out->mutable_trading_session_ended();
-      if (e.session_ended.has_instrument) s->set_instrument_id(e.session_ended.instrument);
-      s->set_expired_orders(e.session_ended.expired_orders);
+      if (e.trading_session_ended.instrument) s->set_instrument_id(*e.trading_session_ended.instrument);
+      s->set_expired_orders(e.trading_session_ended.expired_orders);
       break;
     }
   }

@@ -13,7 +13,7 @@ namespace hft::engine::server {
 RejectReason to_command(const hft::v1::EngineCommand& in, Command& out, std::string& problem);
 
 void to_proto(const Event& event, hft::v1::EngineEvent* out);
-void to_proto(const InstrumentDefinition& def, hft::v1::DefineInstrument* out);
+void to_proto(const DefineInstrument& def, hft::v1::DefineInstrument* out);
 void set_timestamp(TimestampNs ns, google::protobuf::Timestamp* out);
 
 }  // namespace hft::engine::server

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "engine_service.h"
-#include "hft/engine/snapshot.h"
+#include "hft/engine/recovery.h"
 #include "proto_mapping.h"
 
 namespace hft::engine::server {
@@ -20,8 +20,8 @@ constexpr size_t kReplayBuffer = 4096;
 
 class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
-  SubscribeReactor(EventLog& log, std::string data_dir, uint64_t from, std::atomic<uint32_t>& subscribers)
-      : core_(std::make_shared<Core>(this, log, std::move(data_dir), std::max<uint64_t>(from, 1))), subscribers_(subscribers) {
+  SubscribeReactor(EventLog& log, std::string data_dir, EngineOptions options, uint64_t from, std::atomic<uint32_t>& subscribers)
+      : core_(std::make_shared<Core>(this, log, std::move(data_dir), std::move(options), std::max<uint64_t>(from, 1))), subscribers_(subscribers) {
     subscribers_.fetch_add(1);
     std::lock_guard lock(core_->mutex);
     core_->next_write_locked();
@@ -58,7 +58,8 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
  private:
   // State shared with the log's wake-ups and the replay thread, which may outlive a call.
   struct Core : std::enable_shared_from_this<Core> {
-    Core(SubscribeReactor* r, EventLog& l, std::string dir, uint64_t from) : reactor(r), log(l), data_dir(std::move(dir)), next(from) {}
+    Core(SubscribeReactor* r, EventLog& l, std::string dir, EngineOptions options, uint64_t from)
+        : reactor(r), log(l), data_dir(std::move(dir)), engine_options(std::move(options)), next(from) {}
 
     void next_write_locked() {
       if (reactor == nullptr || finished || writing) return;
@@ -99,31 +100,33 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
       replay_done = false;
       const uint64_t from = next, until = log.first_sequence();
       std::weak_ptr<Core> weak = shared_from_this();
-      replay = std::thread([weak, from, until, dir = data_dir] {
+      replay = std::thread([weak, from, until, dir = data_dir, options = engine_options] {
         std::string error;
-        try {
-          MatchingEngine engine;
-          EventBuffer events;
-          JournalScan scan = read_journal(journal_path(dir), [&](const Command& command) {
-            auto core = weak.lock();
-            if (!core || core->stop_replay || command.sequence >= until) return;
-            events.clear();
-            engine.apply(command, events);
-            if (command.sequence < from) return;
+        MatchingEngine engine(options);
+        JournalReader reader;
+        const IoResult opened = reader.open(journal_path(dir));
+        Command command;
+        while (opened.ok() && reader.next(command)) {
+          auto core = weak.lock();
+          if (!core || core->stop_replay || command.sequence >= until) break;
+          engine.apply(command);
+          if (command.sequence >= from) {
             auto message = std::make_shared<v1::SubscribeResponse>();
             message->set_sequence(command.sequence);
             set_timestamp(command.timestamp, message->mutable_timestamp());
-            for (const Event& e : events) to_proto(e, message->add_events());
+            for (const Event& e : engine.events()) to_proto(e, message->add_events());
             std::unique_lock lock(core->mutex);
             core->replay_space.wait(lock, [&] { return core->stop_replay || core->replayed.size() < kReplayBuffer; });
-            if (core->stop_replay) return;
+            if (core->stop_replay) break;
             core->replayed.push_back(std::move(message));
             core->next_write_locked();
-          });
-          if (scan.last_sequence + 1 < until) error = "the journal ends at sequence " + std::to_string(scan.last_sequence) + " before " + std::to_string(until);
-        } catch (const std::exception& e) {
-          error = std::string("journal replay failed: ") + e.what();
+          }
+          engine.events().clear();
         }
+        if (!opened.ok() || !reader.error().ok())
+          error = "journal replay failed: " + (opened.ok() ? reader.error() : opened).message();
+        else if (engine.last_sequence() + 1 < until)
+          error = "the journal ends at sequence " + std::to_string(engine.last_sequence()) + " before " + std::to_string(until);
         if (auto core = weak.lock()) {
           std::lock_guard lock(core->mutex);
           core->replay_done = true;
@@ -143,6 +146,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
     SubscribeReactor* reactor;
     EventLog& log;
     std::string data_dir;
+    EngineOptions engine_options;
     uint64_t next;
     Published current;
     bool writing = false;
@@ -164,7 +168,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
 }  // namespace
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EngineServiceImpl::Subscribe(grpc::CallbackServerContext*, const v1::SubscribeRequest* request) {
-  return new SubscribeReactor(log_, data_dir_, request->from_sequence(), subscribers_);
+  return new SubscribeReactor(log_, data_dir_, engine_options_, request->from_sequence(), subscribers_);
 }
 
 }  // namespace hft::engine::server

@@ -1,87 +1,149 @@
-// The command journal: an append-only file of length-prefixed, checksummed records, one per
-// sequenced command. A command is durable once the batch holding it has been fdatasync'ed.
+// The command journal: an append-only file, one checksummed record per sequenced command.
 //
 //   file   = header record*
-//   header = "HFTJRNL1" (8 bytes) | format version u32 | sizeof(Command) u32
-//   record = payload length u32 | CRC-32 of payload u32 | payload (a Command's bytes)
+//   header = magic "HFTJRNL\0" (8 bytes) | format version u32 (2) | reserved u32 (0)
+//   record = payload length u32 | CRC-32C of (length bytes, payload) u32 | payload
+//   payload = the command as command_codec.h encodes it (17..128 bytes)
 //
-// Little-endian, this machine's layout: the journal is read by the same build that wrote it
-// (the header's command size guards against a layout change).
+// The writer commits in groups: records wait in memory until the group holds N records or its
+// oldest record is T microseconds old (noticed by the next append that checks, or by poll()),
+// then one write() and one fdatasync() make the whole group durable, and durable_sequence() says
+// up to where. The reader stops at the first record that is
+// not whole and valid (a torn or corrupt tail, which a crash mid-write leaves), says why, and
+// never hands out such a record; truncate_journal() then cuts the file back to its last whole
+// record. All outcomes are values: nothing here throws.
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <string>
-#include <vector>
 
-#include "hft/engine/types.h"
+#include "hft/engine/commands.h"
 
 namespace hft::engine {
 
-inline constexpr char kJournalMagic[8] = {'H', 'F', 'T', 'J', 'R', 'N', 'L', '1'};
-inline constexpr uint32_t kJournalVersion = 1;
+inline constexpr char kJournalMagic[8] = {'H', 'F', 'T', 'J', 'R', 'N', 'L', '\0'};
+inline constexpr uint32_t kJournalVersion = 2;
 inline constexpr size_t kJournalHeaderSize = 16;
-inline constexpr size_t kJournalRecordHeaderSize = 8;
+inline constexpr size_t kRecordHeaderSize = 8;
 
-struct JournalOptions {
-  // Flush when this many records are buffered...
-  size_t group_commit_records = 4096;
-  // ...or when the oldest buffered record has waited this long (microseconds).
-  int64_t group_commit_delay_us = 200;
-  // fdatasync after each flush; off only for benchmarks that measure the rest.
-  bool sync = true;
+// The outcome of a file operation: success, or the operation that failed and its errno.
+struct IoResult {
+  int error = 0;
+  const char* operation = "";
+  bool ok() const { return error == 0; }
+  std::string message() const;
+  static IoResult failed(const char* operation, int error) { return {error, operation}; }
 };
 
-// Appends commands and makes them durable in groups. Not thread-safe: the matching thread owns it.
+struct JournalOptions {
+  uint32_t group_commit_records = 1024;  // a group is made durable once it holds this many records...
+  uint32_t group_commit_micros = 200;    // ...or once its oldest record has waited this long (µs)
+  bool sync = true;                      // false only for benchmarks that measure everything else
+};
+
+struct JournalStats {
+  uint64_t records = 0;  // appended since open
+  uint64_t bytes = 0;    // file size, header included, once flushed
+  uint64_t syncs = 0;
+  int64_t commit_ns = 0;  // total time in write() and fdatasync()
+  int64_t last_sync_ns = 0;
+  int64_t max_sync_ns = 0;
+};
+
+// Appends records and makes them durable in groups. Not thread-safe: the matching thread owns it.
 class JournalWriter {
  public:
-  // Opens (creating when missing) the journal at `path` for appending after its last whole record.
-  JournalWriter(const std::string& path, JournalOptions options);
-  ~JournalWriter();
+  explicit JournalWriter(JournalOptions options = {});
+  ~JournalWriter();  // flushes what waits, as close() does, ignoring a failure
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  // Buffers one command (sequence already assigned). Returns true when a flush is due by size.
-  bool append(const Command& command);
-  // Writes and syncs everything buffered; returns the last durable sequence.
-  Sequence flush();
-  bool has_pending() const { return !buffer_.empty(); }
-  int64_t oldest_pending_ns() const { return oldest_pending_ns_; }
+  // Creates the journal with its header, or opens an existing one to append after its last
+  // record (recovery has already cut any torn tail). Refuses a file that is not a journal.
+  IoResult open(const std::string& path);
+  // Adds a command to the group; commits the group when it is full, or old enough (checked on
+  // every 16th record). Commands must come in sequence order. After a failure every call fails:
+  // the disk can no longer be trusted.
+  IoResult append(const Command& command);
+  // Commits the group if its oldest record has waited the configured time; call when idle.
+  IoResult poll();
+  // Commits whatever waits.
+  IoResult flush();
+  // Flushes and closes.
+  IoResult close();
+
+  // Every command up to this sequence is on disk.
   Sequence durable_sequence() const { return durable_sequence_; }
-  uint64_t bytes() const { return bytes_; }
-  // Duration of the last fdatasync, nanoseconds.
-  int64_t last_sync_ns() const { return last_sync_ns_; }
-  const JournalOptions& options() const { return options_; }
+  size_t pending_records() const { return pending_records_; }
+  const JournalStats& stats() const { return stats_; }
 
  private:
-  int fd_ = -1;
+  IoResult commit();
+
   JournalOptions options_;
-  std::vector<char> buffer_;
-  Sequence buffered_last_ = 0;
-  Sequence durable_sequence_ = 0;
-  uint64_t bytes_ = 0;
+  int fd_ = -1;
+  std::unique_ptr<uint8_t[]> group_;  // room for a full group of the largest records
+  size_t group_bytes_ = 0;
+  size_t pending_records_ = 0;
   int64_t oldest_pending_ns_ = 0;
-  int64_t last_sync_ns_ = 0;
+  Sequence appended_sequence_ = 0;
+  Sequence durable_sequence_ = 0;
+  IoResult failure_;
+  JournalStats stats_;
 };
 
-struct JournalScan {
-  uint64_t records = 0;
-  Sequence first_sequence = 0;
-  Sequence last_sequence = 0;
-  uint64_t valid_bytes = 0;     // header + whole records
-  uint64_t file_bytes = 0;
-  std::string tail_problem;     // empty when the file ends on a whole, valid record
+// Why a reader stopped.
+enum class JournalTail : uint8_t {
+  Clean,             // the file ends after a whole record (or is empty)
+  TornHeader,        // the file header itself is incomplete: nothing was ever committed
+  TornRecordHeader,  // fewer bytes left than a record header
+  BadLength,         // a length no record can have (zeroed or overwritten bytes)
+  TornRecord,        // the payload is cut short
+  ChecksumMismatch,  // the bytes are not the ones written
+  Undecodable,       // the checksum holds but the payload is not a command
+  SequenceGap,       // not the sequence after the previous record
+};
+std::string_view to_string(JournalTail tail);
+
+// Reads a journal's records in order, buffered.
+class JournalReader {
+ public:
+  JournalReader();
+  ~JournalReader();
+  JournalReader(const JournalReader&) = delete;
+  JournalReader& operator=(const JournalReader&) = delete;
+
+  // Opens the file and checks its header. A missing file is an error (ENOENT); a file whose
+  // header is not a journal's is an error (EINVAL), so a foreign file is never truncated.
+  IoResult open(const std::string& path);
+  // Reads the next whole, valid record; false when there is none (see tail() and error()).
+  bool next(Command& command);
+
+  JournalTail tail() const { return tail_; }
+  IoResult error() const { return error_; }  // a read failure, as opposed to a bad tail
+  uint64_t valid_bytes() const { return valid_bytes_; }  // header + the whole records read
+  uint64_t file_bytes() const { return file_bytes_; }
+  uint64_t records() const { return records_; }
+  Sequence last_sequence() const { return last_sequence_; }
+
+ private:
+  // Makes at least `n` unread bytes available unless the file ends first; false then.
+  bool fill(size_t n);
+
+  int fd_ = -1;
+  std::unique_ptr<uint8_t[]> buffer_;
+  size_t begin_ = 0, end_ = 0;
+  bool eof_ = false;
+  JournalTail tail_ = JournalTail::Clean;
+  IoResult error_;
+  uint64_t valid_bytes_ = 0;
+  uint64_t file_bytes_ = 0;
+  uint64_t records_ = 0;
+  Sequence last_sequence_ = 0;
 };
 
-// Reads every whole, valid record in order, calling `visit` for each; stops at the first torn or
-// corrupt record and says why in `tail_problem`. Throws std::runtime_error when the file cannot
-// be opened or its header is not a journal's.
-JournalScan read_journal(const std::string& path, const std::function<void(const Command&)>& visit);
-
-// Cuts the file after its last whole, valid record (what read_journal reported as valid).
-void truncate_journal(const std::string& path, uint64_t valid_bytes);
-
-int64_t monotonic_ns();
-int64_t wall_clock_ns();
+// Cuts the journal to `valid_bytes` (what a reader reported) and syncs it.
+IoResult truncate_journal(const std::string& path, uint64_t valid_bytes);
 
 }  // namespace hft::engine

@@ -1,36 +1,39 @@
-// The matching engine: applies sequenced commands to the books of its shard and appends the
-// resulting events to a buffer the caller publishes. Deterministic: the same commands give the
-// same events, byte for byte. Not thread-safe: one matching thread owns it.
+// The matching engine: applies sequenced commands to the books of its shard and appends what
+// happened to its EventBuffer, which the caller publishes and drains. Deterministic: the same
+// commands give the same events and the same state_hash(), byte for byte.
+// Not thread-safe: one matching thread owns the engine and everything in it.
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <string>
-#include <unordered_set>
+#include <string_view>
 #include <vector>
 
+#include "hft/engine/events.h"
+#include "hft/engine/matcher.h"
 #include "hft/engine/order_book.h"
-#include "hft/engine/order_index.h"
-#include "hft/engine/types.h"
 
 namespace hft::engine {
 
-using EventBuffer = std::vector<Event>;
-
 struct EngineOptions {
-  // Symbols this process owns; empty owns every symbol.
-  std::vector<std::string> shard_symbols;
-  // The first order id assigned (lets shards hand out disjoint ids).
+  // Symbols this engine's shard owns; empty owns every symbol.
+  std::vector<std::string> shard_symbols = {};
+  // The first order id it assigns, so shards can hand out disjoint ids. Must be > 0.
   OrderId first_order_id = 1;
-  // Initial capacity of the order pool and index.
+  // Open orders the pools and the id index hold before they first grow (by doubling, amortised).
+  // Size it for the open orders expected, not far beyond: every cancel and replace probes the
+  // index, and an index larger than the cache costs a miss each time.
   size_t expected_orders = 1 << 16;
+  // Events the buffer holds before it first grows.
+  size_t event_capacity = 1 << 14;
 };
 
-// Aggregated view of one level, for snapshots and tests.
+// Aggregated state of one price level.
 struct LevelView {
-  Price price;
-  Quantity quantity;
-  uint32_t order_count;
+  Price price = 0;
+  Quantity quantity = 0;  // visible
+  uint32_t order_count = 0;
   bool operator==(const LevelView&) const = default;
 };
 
@@ -40,83 +43,76 @@ class MatchingEngine {
   MatchingEngine(const MatchingEngine&) = delete;
   MatchingEngine& operator=(const MatchingEngine&) = delete;
 
-  // Applies one command; its sequence must follow the last one applied. Events are appended.
-  void apply(const Command& command, EventBuffer& out);
+  // Applies one command and appends its events. Its sequence must be last_sequence() + 1;
+  // anything else is a broken invariant of the caller and aborts.
+  void apply(const Command& command);
+  // Events of the commands applied since the caller last cleared it.
+  EventBuffer& events() { return events_; }
 
   Sequence last_sequence() const { return last_sequence_; }
   OrderId next_order_id() const { return next_order_id_; }
-  TradeId next_trade_id() const { return next_trade_id_; }
-  uint64_t resting_orders() const { return index_.size() - pending_stops_; }
-  uint64_t pending_stops() const { return pending_stops_; }
+  TradeId next_trade_id() const { return matcher_.next_trade_id(); }
+  size_t open_orders() const { return store_.index.size(); }
+  size_t pending_stops() const;
   bool owns(std::string_view symbol) const;
   const std::vector<std::string>& shard_symbols() const { return options_.shard_symbols; }
 
+  // ---- read-only views (queries, snapshots, tests)
   const OrderBook* book(InstrumentId id) const;
-  const std::map<InstrumentId, OrderBook>& books() const { return books_; }
-  // Levels of one side, best first, at most `depth` (0 = all).
+  // Defined instruments in id order.
+  std::vector<InstrumentId> instruments() const;
+  // Levels of one side from the best, at most `depth` of them (0: all).
   std::vector<LevelView> levels(InstrumentId id, Side side, size_t depth = 0) const;
-  // The live order with this id, or nullptr.
-  const LiveOrder* order(OrderId id) const;
-  // Id of the pending stop order in pool slot `slot` (snapshots walk the stop lists by slot).
-  OrderId stop_order_id(uint32_t slot) const { return pool_[slot].id; }
-  // Live orders of one level in priority order (tests and snapshots).
-  std::vector<const LiveOrder*> level_orders(InstrumentId id, Side side, Price price) const;
+  // The open order with this id, or nullptr.
+  const Order* order(OrderId id) const;
+  // Open orders of one book: bids best to worst and asks best to worst, each level oldest first,
+  // then pending stops in acceptance order. Re-adding them in this order rebuilds the book.
+  std::vector<const Order*> orders_of(InstrumentId id) const;
+  std::vector<const Order*> level_orders(InstrumentId id, Side side, Price price) const;
 
-  // A hash of every book, order (in priority order) and counter: equal states hash equal.
+  // ---- test hooks
+  // A hash of every book (definition, statistics, levels, orders in priority order with all
+  // their fields, stops) and the counters: equal states hash equal, on any run.
   uint64_t state_hash() const;
-  // Checks the book invariants; returns an empty string when they hold, else what is broken.
+  // Checks every structural invariant; returns what is broken, or an empty string.
   std::string validate_invariants() const;
 
-  // Restoring from a snapshot: define the counters, then add orders in priority order.
+  // ---- restoring from a snapshot, into an engine that has applied nothing
   void restore_counters(Sequence last_sequence, OrderId next_order_id, TradeId next_trade_id);
-  void restore_book(const InstrumentDefinition& def, Price last_trade_price, uint64_t trades, Quantity volume);
-  void restore_order(const LiveOrder& order);
+  void restore_book(const DefineInstrument& definition, Price last_trade_price, uint64_t trades, Quantity volume);
+  // Adds an open order to its (restored) book: resting ones at the back of their level, so they
+  // must come in the order orders_of() gives.
+  void restore_order(const Order& order);
 
  private:
-  struct TouchedLevel {
-    InstrumentId instrument;
-    Side side;
-    Price price;
-    Quantity visible_before;
-    uint32_t count_before;
-  };
+  void new_order(const NewOrder& command, Sequence sequence);
+  void cancel_order(const CancelOrder& command, Sequence sequence);
+  void replace_order(const ReplaceOrder& command, Sequence sequence);
+  void mass_cancel(const MassCancel& command, Sequence sequence);
+  void define_instrument(const DefineInstrument& command, Sequence sequence);
+  void end_trading_session(const EndTradingSession& command, Sequence sequence);
 
-  void new_order(const NewOrder& cmd, EventBuffer& out);
-  void cancel_order(const CancelOrder& cmd, EventBuffer& out);
-  void replace_order(const ReplaceOrder& cmd, EventBuffer& out);
-  void mass_cancel(const MassCancel& cmd, EventBuffer& out);
-  void define_instrument(const InstrumentDefinition& def, EventBuffer& out);
-  void end_trading_session(const EndTradingSession& cmd, EventBuffer& out);
-
-  uint32_t owned_order(OrderId order_id, AccountId account, EventBuffer& out);
-  RejectReason validate_new(const NewOrder& cmd, const OrderBook* book) const;
-  bool crosses(const OrderBook& book, const LiveOrder& incoming) const;
-  Quantity fillable_for_fok(const OrderBook& book, const LiveOrder& incoming) const;
-  // Matches an incoming (not resting) order, then rests, cancels or frees what is left.
-  void execute(OrderBook& book, uint32_t slot, EventBuffer& out);
-  void match(OrderBook& book, uint32_t slot, EventBuffer& out);
-  void trigger_stops(OrderBook& book, EventBuffer& out);
-  void rest(OrderBook& book, uint32_t slot);
-  void unrest(OrderBook& book, uint32_t slot);
-  void forget(uint32_t slot);
-  void emit_cancel(const LiveOrder& order, CancelReason reason, EventBuffer& out);
-  void emit_reject(OrderId order_id, AccountId account, InstrumentId instrument, const ClientOrderId* client_order_id,
-                   RejectReason reason, EventBuffer& out);
-  void touch(InstrumentId instrument, Side side, Price price);
-  void emit_level_changes(EventBuffer& out);
-  std::vector<uint32_t> live_slots_sorted() const;
+  RejectReason validate(const NewOrder& command, const OrderBook* book) const;
+  RejectReason validate(const DefineInstrument& command) const;
+  RejectReason validate_replace(const Order& order, const OrderBook& book, const ReplaceOrder& command) const;
+  // The slot of the open order `order_id` if `account` owns it; otherwise rejects and returns kNoSlot.
+  uint32_t owned_order(OrderId order_id, AccountId account, Sequence sequence);
+  // Index of the book of `id` in books_, or kNoSlot.
+  uint32_t book_index(InstrumentId id) const;
+  // Slots of the open orders that pass `filter`, in order id order.
+  template <typename Filter>
+  void collect_open_orders(std::optional<InstrumentId> instrument, Filter filter);
+  void emit_level_changes(Sequence sequence);
 
   EngineOptions options_;
-  std::unordered_set<std::string> shard_;
-  std::map<InstrumentId, OrderBook> books_;
-  OrderPool pool_;
-  OrderIndex index_;
+  OrderStore store_;
+  EventBuffer events_;
+  Matcher matcher_;
+  std::deque<OrderBook> books_;  // in definition order, never moved; orders refer to them by index
+  std::vector<std::pair<InstrumentId, uint32_t>> books_by_id_;  // (instrument, index in books_), sorted
+  std::vector<std::pair<OrderId, uint32_t>> scratch_;  // reused by mass cancel and session end
   Sequence last_sequence_ = 0;
   OrderId next_order_id_;
-  TradeId next_trade_id_ = 1;
-  uint64_t pending_stops_ = 0;
-  uint64_t next_priority_ = 1;
-  std::vector<TouchedLevel> touched_;
 };
 
 }  // namespace hft::engine

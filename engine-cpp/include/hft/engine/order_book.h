@@ -1,123 +1,110 @@
-// The book of one instrument: price levels per side with intrusive FIFO lists of orders that live
-// in a shared pool. Not thread-safe: the matching thread owns every book.
+// The book of one instrument: two sides of price levels, the pending stop orders, the last trade
+// price and running statistics. Orders and levels live in the engine's OrderStore; the book keeps
+// their order. Not thread-safe: the matching thread owns every book.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "hft/engine/types.h"
+#include "hft/engine/commands.h"
+#include "hft/engine/order_store.h"
+#include "hft/engine/stop_orders.h"
 
 namespace hft::engine {
 
-inline constexpr uint32_t kNoSlot = UINT32_MAX;
-
-// An order while it can still trade: resting on a level, or waiting for its stop price.
-struct LiveOrder {
-  OrderId id = 0;
-  AccountId account = 0;
-  InstrumentId instrument = 0;
-  Price price = 0;       // limit price; 0 for market
-  Price stop_price = 0;  // trigger price while pending
-  Quantity quantity = 0;  // total quantity, filled included
-  Quantity leaves = 0;    // what is left to fill
-  Quantity display = 0;   // iceberg slice; 0 displays everything
-  Quantity visible = 0;   // displayed now (<= leaves)
-  Side side = Side::Buy;
-  OrderType type = OrderType::Limit;
-  TimeInForce tif = TimeInForce::Gtc;
-  SelfTradePrevention stp = SelfTradePrevention::None;
-  bool post_only = false;
-  bool pending_stop = false;
-  uint64_t priority = 0;  // rises with every entry into a level: FIFO is checkable
-  uint32_t prev = kNoSlot;
-  uint32_t next = kNoSlot;
-};
-
-// Orders of all books, reused through a free list: the hot path allocates only when the pool
-// outgrows its capacity (amortised doubling), never per order.
-class OrderPool {
- public:
-  explicit OrderPool(size_t capacity) { slots_.reserve(capacity); }
-  uint32_t acquire() {
-    if (!free_.empty()) {
-      uint32_t slot = free_.back();
-      free_.pop_back();
-      return slot;
-    }
-    slots_.emplace_back();
-    return static_cast<uint32_t>(slots_.size() - 1);
-  }
-  void release(uint32_t slot) {
-    slots_[slot] = LiveOrder{};
-    free_.push_back(slot);
-  }
-  LiveOrder& operator[](uint32_t slot) { return slots_[slot]; }
-  const LiveOrder& operator[](uint32_t slot) const { return slots_[slot]; }
-
- private:
-  std::vector<LiveOrder> slots_;
-  std::vector<uint32_t> free_;
-};
-
-struct PriceLevel {
-  Price price = 0;
-  Quantity visible = 0;  // sum of the orders' visible quantities
-  uint32_t count = 0;
-  uint32_t head = kNoSlot;
-  uint32_t tail = kNoSlot;
-};
-
-// One side of a book. Levels are sorted so that the best is at the back: inserting and removing
-// near the top of the book moves few elements.
+// One side of a book: its levels in a vector sorted so the best is last (activity at the top of
+// the book moves few entries), with the best price cached for the crossing test. The vector only
+// grows when the side has more levels than ever before, never per order.
 class BookSide {
  public:
-  explicit BookSide(Side side) : side_(side) {}
+  explicit BookSide(Side side) : side_(side) { levels_.reserve(64); }
 
   Side side() const { return side_; }
   bool empty() const { return levels_.empty(); }
-  PriceLevel& best() { return levels_.back(); }
-  const PriceLevel& best() const { return levels_.back(); }
-  // Levels from best to worst.
   size_t depth() const { return levels_.size(); }
-  const PriceLevel& level_from_best(size_t i) const { return levels_[levels_.size() - 1 - i]; }
-  PriceLevel& level_from_best(size_t i) { return levels_[levels_.size() - 1 - i]; }
-
-  // True when `price` is at least as good as `other` for this side.
-  bool at_least_as_good(Price price, Price other) const { return side_ == Side::Buy ? price >= other : price <= other; }
-
-  PriceLevel* find(Price price);
-  const PriceLevel* find(Price price) const;
-  // Appends the order at the back of its price level, creating the level if needed.
-  void append(OrderPool& pool, uint32_t slot);
-  // Unlinks the order from its level, removing the level when it empties.
-  void remove(OrderPool& pool, uint32_t slot);
+  // The cached best price; meaningless when the side is empty.
+  Price best_price() const { return best_price_; }
+  uint32_t best_level() const { return levels_.back().level; }
+  // The slot of the i-th level from the best (i = 0).
+  uint32_t level_at(size_t i) const { return levels_[levels_.size() - 1 - i].level; }
+  // The slot of the level at `price`, or kNoSlot.
+  uint32_t find(Price price) const;
+  // The slot of the level at `price`, adding an empty one when there is none.
+  uint32_t find_or_add(LevelPool& levels, Price price);
+  // Drops the (empty) level at `price` and frees its slot.
+  void remove(LevelPool& levels, Price price);
 
  private:
+  struct Entry {
+    Price price;
+    uint32_t level;
+  };
+  // Index of the first entry whose price is not worse than `price`.
   size_t lower_bound(Price price) const;
+  void cache_best() { best_price_ = levels_.empty() ? 0 : levels_.back().price; }
 
   Side side_;
-  std::vector<PriceLevel> levels_;
+  std::vector<Entry> levels_;  // worst first, best last
+  Price best_price_ = 0;
 };
 
-// The book of one instrument.
-struct OrderBook {
-  explicit OrderBook(const InstrumentDefinition& def) : definition(def) {}
+class OrderBook {
+ public:
+  OrderBook(const DefineInstrument& definition, uint32_t index) : definition_(definition), index_(index) {}
   OrderBook(const OrderBook&) = delete;
   OrderBook& operator=(const OrderBook&) = delete;
   OrderBook(OrderBook&&) = default;
   OrderBook& operator=(OrderBook&&) = default;
 
-  BookSide& side(Side s) { return s == Side::Buy ? bids : asks; }
-  const BookSide& side(Side s) const { return s == Side::Buy ? bids : asks; }
+  InstrumentId id() const { return definition_.id; }
+  const DefineInstrument& definition() const { return definition_; }
+  // New limits apply to orders that arrive from now on.
+  void redefine(const DefineInstrument& definition) { definition_ = definition; }
 
-  InstrumentDefinition definition;
-  BookSide bids{Side::Buy};
-  BookSide asks{Side::Sell};
-  std::vector<uint32_t> stops;  // pending stop orders, in acceptance order
-  Price last_trade_price = 0;   // 0 before the first trade
-  uint64_t resting_orders = 0;
-  uint64_t trades = 0;
-  Quantity volume = 0;
+  BookSide& side(Side s) { return s == Side::Buy ? bids_ : asks_; }
+  const BookSide& side(Side s) const { return s == Side::Buy ? bids_ : asks_; }
+  StopOrders& stops() { return stops_; }
+  const StopOrders& stops() const { return stops_; }
+
+  // Puts an order last in the level at its price (creating the level), showing `order.visible`.
+  void rest(OrderStore& store, uint32_t slot);
+  // Takes an order off its level (dropping the level when it empties) or out of the stops.
+  void remove(OrderStore& store, uint32_t slot);
+  // A resting order traded `quantity` of its visible slice. A filled order leaves the book and
+  // is closed; an iceberg whose slice is used up shows a fresh slice at the back of its level.
+  void fill_resting(OrderStore& store, uint32_t slot, Quantity quantity);
+  // Lowers a resting order's open quantity in place: it keeps its time priority.
+  void reduce_resting(OrderStore& store, uint32_t slot, Quantity leaves);
+  // Waits a stop order for its trigger.
+  void add_stop(OrderStore& store, uint32_t slot);
+
+  void record_trade(Price price, Quantity quantity) {
+    last_trade_price_ = price;
+    trades_ += 1;
+    volume_ += quantity;
+  }
+  Price last_trade_price() const { return last_trade_price_; }  // 0 before the first trade
+  uint64_t trades() const { return trades_; }
+  Quantity volume() const { return volume_; }
+  uint64_t resting_orders() const { return resting_orders_; }
+  void restore_statistics(Price last_trade_price, uint64_t trades, Quantity volume) {
+    last_trade_price_ = last_trade_price;
+    trades_ = trades;
+    volume_ = volume;
+  }
+
+ private:
+  void touch(OrderStore& store, Side side, PriceLevel& level) { store.changes.touch(definition_.id, index_, side, level); }
+
+  DefineInstrument definition_;
+  uint32_t index_;  // this book's index in the engine, stored in its orders
+  BookSide bids_{Side::Buy};
+  BookSide asks_{Side::Sell};
+  StopOrders stops_;
+  Price last_trade_price_ = 0;
+  uint64_t trades_ = 0;
+  Quantity volume_ = 0;
+  uint64_t resting_orders_ = 0;
 };
 
 }  // namespace hft::engine

@@ -1,48 +1,46 @@
-// Snapshots of the whole engine state and recovery from snapshot + journal.
+// Snapshots: the whole state of an engine in one checksummed file, written atomically.
 //
-//   snapshot = "HFTSNAP1" | version u32 | sizeof(LiveOrder) u32 | last sequence u64 |
-//              next order id u64 | next trade id u64 | book count u32 | book* | CRC-32 of all before it u32
-//   book     = InstrumentDefinition bytes | last trade price i64 | trades u64 | volume i64 |
-//              order count u64 | LiveOrder bytes* (bids best to worst, FIFO within a level; then
-//              asks; then pending stops in acceptance order)
+//   file  = magic "HFTSNAP\0" | version u32 (1) | reserved u32 | last sequence u64 |
+//           next order id u64 | next trade id u64 | book count u32 | book* | CRC-32C u32
+//   book  = instrument id u32 | symbol | tick size | lot size (length u8 + bytes each) |
+//           min quantity i64 | max quantity i64 | band low i64 | band high i64 |
+//           last trade price i64 | trades u64 | volume i64 | order count u64 | order*
+//   order = id u64 | account u64 | price i64 | stop price i64 | quantity i64 | leaves i64 |
+//           display i64 | visible i64 | side u8 | type u8 | time in force u8 | self-trade
+//           prevention u8 | state u8 | post-only u8
 //
-// A snapshot is written to a temporary file, fsynced and renamed into place, so a crash leaves
-// either the old or the new one, never half of one.
+// Books come in instrument id order; a book's orders in MatchingEngine::orders_of() order (bids
+// best to worst, each level oldest first, then asks, then pending stops in acceptance order), so
+// adding them back in file order rebuilds every queue. The CRC covers every byte before it.
+// The file is written as `<name>.tmp`, fsynced, renamed into place and the directory fsynced:
+// a crash leaves the old snapshot or the new one, never half of one.
 #pragma once
 
-#include <functional>
-#include <optional>
 #include <string>
+#include <vector>
 
 #include "hft/engine/journal.h"
 #include "hft/engine/matching_engine.h"
 
 namespace hft::engine {
 
-// Writes `engine`'s state to `<directory>/snapshot-<sequence>.bin`; returns the path.
-std::string write_snapshot(const MatchingEngine& engine, const std::string& directory);
+inline constexpr char kSnapshotMagic[8] = {'H', 'F', 'T', 'S', 'N', 'A', 'P', '\0'};
+inline constexpr uint32_t kSnapshotVersion = 1;
 
-// Loads a snapshot into an empty engine; returns false (engine untouched) when the file is
-// missing, torn or fails its checksum, with the reason in `problem`.
-bool load_snapshot(const std::string& path, MatchingEngine& engine, std::string& problem);
-
-struct RecoveryReport {
-  std::string snapshot_path;      // empty when starting from nothing
-  Sequence snapshot_sequence = 0;
-  uint64_t replayed_commands = 0;
-  Sequence last_sequence = 0;
-  std::string journal_tail_problem;  // what was cut from the journal's end, if anything
-  std::vector<std::string> skipped_snapshots;  // unreadable snapshots passed over
+struct SnapshotWritten {
+  IoResult result;
+  std::string path;
 };
 
-// Brings an empty engine to the state of `directory`: the newest valid snapshot, then every
-// journal record after it. A torn or corrupt journal tail is reported and truncated.
-// `on_replayed` sees each replayed command with the events it produced.
-RecoveryReport recover(MatchingEngine& engine, const std::string& directory,
-                       const std::function<void(const Command&, const EventBuffer&)>& on_replayed = {});
+// Writes the engine's state to `<directory>/snapshot-<last sequence>.bin`.
+SnapshotWritten write_snapshot(const MatchingEngine& engine, const std::string& directory);
 
-std::string journal_path(const std::string& directory);
+// Loads a snapshot into an engine that has applied nothing. Returns an empty string on success;
+// otherwise what is wrong with the file, and the engine is untouched.
+std::string load_snapshot(const std::string& path, MatchingEngine& engine);
 
+// Snapshot files of a directory, newest (highest sequence) first.
+std::vector<std::string> list_snapshots(const std::string& directory);
 // Deletes all but the newest `keep` snapshots.
 void prune_snapshots(const std::string& directory, size_t keep);
 
