@@ -1,14 +1,26 @@
-// `npm run generate`: TypeScript from proto/ into contract/src/gen (git-ignored). Fetches the
-// imported .proto files (google/api, buf/validate) from Maven Central first when they are missing.
+// `npm run generate`: TypeScript from proto/ into contract/src/gen (git-ignored), with the local
+// plugins named in buf.gen.yaml. Fetches the imported .proto files (google/api, buf/validate) from
+// Maven Central into .deps/proto first when they are missing: the Buf Schema Registry is not used.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const run = (command, args) => execFileSync(command, args, { cwd: root, stdio: "inherit" });
+const imports = [".deps/proto/buf/validate/validate.proto", ".deps/proto/google/api/annotations.proto"];
+const buf = `${root}node_modules/.bin/buf`;
 
-if (!existsSync(`${root}.deps/proto/buf/validate/validate.proto`) || !existsSync(`${root}.deps/proto/google/api/annotations.proto`)) {
-  console.log("fetching imported .proto files with Maven");
-  run("mvn", ["-q", "-f", "deps/proto/pom.xml", "package"]);
+function run(command, args) {
+  try {
+    execFileSync(command, args, { cwd: root, stdio: "inherit" });
+  } catch (error) {
+    const reason = error.code === "ENOENT" ? "is not installed" : `exited with ${error.status ?? error.signal}`;
+    console.error(`generate-contract: \`${command} ${args.join(" ")}\` ${reason}`);
+    process.exit(1);
+  }
 }
-run("npx", ["--no-install", "buf", "generate"]);
+
+if (!imports.every((path) => existsSync(`${root}${path}`))) {
+  console.log("generate-contract: fetching the imported .proto files with Maven");
+  run("mvn", ["-B", "-q", "-f", "deps/proto/pom.xml", "package"]);
+}
+run(buf, ["generate"]);
