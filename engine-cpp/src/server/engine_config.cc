@@ -37,7 +37,8 @@ std::vector<std::string> split(const std::string& text) {
 
 EngineConfig parse_config(int argc, char** argv) {
   static const char* const kFlags[] = {"listen", "data-dir", "shard-symbols", "first-order-id", "group-commit-records",
-                                       "group-commit-delay-us", "snapshot-every", "event-log-capacity", "fsync"};
+                                       "group-commit-delay-us", "snapshot-every", "event-log-capacity", "fsync",
+                                       "market-data-trade-queue", "metrics-listen"};
   std::map<std::string, std::string> values;
   for (const char* flag : kFlags) {
     std::string variable = std::string("HFT_ENGINE_") + flag;
@@ -75,6 +76,12 @@ EngineConfig parse_config(int argc, char** argv) {
       config.snapshot_every = parse_uint(flag, value, 0);
     } else if (flag == "event-log-capacity") {
       config.event_log_capacity = parse_uint(flag, value, 1);
+    } else if (flag == "market-data-trade-queue") {
+      config.market_data_trade_queue = parse_uint(flag, value, 1);
+    } else if (flag == "metrics-listen") {
+      if (!value.empty() && value.find(':') == std::string::npos)
+        throw std::invalid_argument("--metrics-listen: expected host:port or nothing, got \"" + value + "\"");
+      config.metrics_listen = value;
     } else if (flag == "fsync") {
       if (value != "true" && value != "false") throw std::invalid_argument("--fsync: expected true or false, got \"" + value + "\"");
       config.fsync = value == "true";

@@ -45,6 +45,11 @@ grpc::ServerUnaryReactor* EngineServiceImpl::GetBookSnapshot(grpc::CallbackServe
   });
 }
 
+grpc::ServerWriteReactor<v1::StreamMarketUpdatesResponse>* EngineServiceImpl::StreamMarketUpdates(grpc::CallbackServerContext*,
+                                                                                               const v1::StreamMarketUpdatesRequest* request) {
+  return market_data_.open(*request);
+}
+
 grpc::ServerUnaryReactor* EngineServiceImpl::GetStats(grpc::CallbackServerContext* context, const v1::GetStatsRequest*,
                                                       v1::GetStatsResponse* response) {
   return run_query(context, pipeline_, [this, response](const MatchingEngine& engine) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "event_log.h"
+#include "market_data.h"
 #include "hft/v1/engine_service.grpc.pb.h"
 #include "pipeline.h"
 
@@ -16,14 +17,16 @@ class EngineServiceImpl final : public hft::v1::EngineService::CallbackService {
  public:
   // `engine_options` are the live engine's: a journal replay for Subscribe must use the same shard
   // and first order id to reproduce the events that were published.
-  EngineServiceImpl(Pipeline& pipeline, EventLog& log, std::string data_dir, EngineOptions engine_options)
-      : pipeline_(pipeline), log_(log), data_dir_(std::move(data_dir)), engine_options_(std::move(engine_options)) {}
+  EngineServiceImpl(Pipeline& pipeline, EventLog& log, MarketDataHub& market_data, std::string data_dir, EngineOptions engine_options)
+      : pipeline_(pipeline), log_(log), market_data_(market_data), data_dir_(std::move(data_dir)), engine_options_(std::move(engine_options)) {}
 
   grpc::ServerBidiReactor<hft::v1::OrderFlowRequest, hft::v1::OrderFlowResponse>* OrderFlow(grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<hft::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* context,
                                                                   const hft::v1::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* GetBookSnapshot(grpc::CallbackServerContext* context, const hft::v1::GetBookSnapshotRequest* request,
                                             hft::v1::GetBookSnapshotResponse* response) override;
+  grpc::ServerWriteReactor<hft::v1::StreamMarketUpdatesResponse>* StreamMarketUpdates(
+      grpc::CallbackServerContext* context, const hft::v1::StreamMarketUpdatesRequest* request) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context, const hft::v1::GetStatsRequest* request,
                                      hft::v1::GetStatsResponse* response) override;
   grpc::ServerUnaryReactor* ListShardInstruments(grpc::CallbackServerContext* context, const hft::v1::ListShardInstrumentsRequest* request,
@@ -33,6 +36,7 @@ class EngineServiceImpl final : public hft::v1::EngineService::CallbackService {
  private:
   Pipeline& pipeline_;
   EventLog& log_;
+  MarketDataHub& market_data_;
   std::string data_dir_;
   EngineOptions engine_options_;
   std::atomic<uint32_t> subscribers_{0};

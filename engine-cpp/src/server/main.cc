@@ -68,8 +68,10 @@ int main(int argc, char** argv) {
                                  .sync = config.fsync},
                      .snapshot_every = config.snapshot_every});
   pipeline.start();
+  MarketDataHub market_data(log, pipeline, config.market_data_trade_queue);
+  market_data.start();
 
-  EngineServiceImpl service(pipeline, log, config.data_dir, engine_options);
+  EngineServiceImpl service(pipeline, log, market_data, config.data_dir, engine_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -82,6 +84,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     log_json("error", "cannot listen on " + config.listen);
+    market_data.stop();
     pipeline.stop();
     return 1;
   }
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
   log_json("info", std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining");
   server->GetHealthCheckService()->SetServingStatus(false);
   pipeline.stop();  // no new commands; queued ones applied, flushed, fsynced; snapshot written
+  market_data.stop();  // market data streams end with UNAVAILABLE
   // Streams never end by themselves: give pending acknowledgements a moment to go out, then cancel.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   log_json("info", "stopped at sequence " + std::to_string(engine.last_sequence()));
