@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 run_dir=${HFT_STACK_DIR:-$root/.run}
 engine_listen=${HFT_ENGINE_LISTEN:-127.0.0.1:50051}
+engine_metrics=${HFT_ENGINE_METRICS_LISTEN:-127.0.0.1:9464}
 engine_pidfile=$run_dir/engine/engine.pid
 engine_binary=$root/engine-cpp/build/hft-engine
 
@@ -25,7 +26,7 @@ engine_up() {
     ninja -C "$root/engine-cpp/build" hft-engine >/dev/null
   fi
   log "starting hft-engine on $engine_listen"
-  nohup "$engine_binary" --listen="$engine_listen" --data-dir="$run_dir/engine" >>"$run_dir/logs/engine.log" 2>&1 &
+  nohup "$engine_binary" --listen="$engine_listen" --metrics-listen="$engine_metrics" --data-dir="$run_dir/engine" >>"$run_dir/logs/engine.log" 2>&1 &
   echo $! >"$engine_pidfile"
   for _ in $(seq 1 50); do
     grep -q "listening on $engine_listen" "$run_dir/logs/engine.log" 2>/dev/null && return 0
@@ -47,7 +48,12 @@ engine_down() {
 }
 
 engine_status() {
-  if engine_alive; then echo "engine    up    $engine_listen  (gRPC hft.v1.EngineService)"; else echo "engine    down  $engine_listen"; return 1; fi
+  if engine_alive; then
+    echo "engine    up    $engine_listen  (gRPC hft.v1.EngineService), metrics http://$engine_metrics/metrics"
+  else
+    echo "engine    down  $engine_listen"
+    return 1
+  fi
 }
 
 case "${1:-}" in

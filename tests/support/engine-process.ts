@@ -24,6 +24,8 @@ export async function freePort(): Promise<number> {
 /** A real hft-engine process on a loopback port, with its own data directory. */
 export interface EngineProcess {
   readonly address: string;
+  /** The Prometheus endpoint, on its own free port. */
+  readonly metricsUrl: string;
   readonly dataDir: string;
   readonly client: EngineServiceClient;
   readonly output: () => string;
@@ -41,7 +43,9 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "hft-engine-")));
   const port = options.port ?? (await freePort());
   const address = `127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(engineBinary, [`--listen=${address}`, `--data-dir=${dataDir}`, ...(options.args ?? [])], {
+  const metricsAddress = `127.0.0.1:${await freePort()}`;
+  const flags = [`--listen=${address}`, `--data-dir=${dataDir}`, `--metrics-listen=${metricsAddress}`, ...(options.args ?? [])];
+  const child: ChildProcess = spawn(engineBinary, flags, {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -61,6 +65,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   }
   return {
     address,
+    metricsUrl: `http://${metricsAddress}/metrics`,
     dataDir,
     client,
     output: () => output,

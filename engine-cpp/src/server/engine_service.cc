@@ -61,7 +61,7 @@ grpc::ServerUnaryReactor* EngineServiceImpl::GetStats(grpc::CallbackServerContex
     response->set_resting_orders(engine.open_orders() - engine.pending_stops());
     response->set_pending_stops(engine.pending_stops());
     response->set_journal_bytes(counters.journal_bytes);
-    response->set_subscribers(subscribers_);
+    response->set_subscribers(static_cast<uint32_t>(subscribers_.count()));
     for (InstrumentId id : engine.instruments()) {
       const OrderBook& book = *engine.book(id);
       v1::InstrumentStats* s = response->add_instruments();

@@ -31,7 +31,7 @@ class EngineServiceImpl final : public hft::v1::EngineService::CallbackService {
                                      hft::v1::GetStatsResponse* response) override;
   grpc::ServerUnaryReactor* ListShardInstruments(grpc::CallbackServerContext* context, const hft::v1::ListShardInstrumentsRequest* request,
                                                  hft::v1::ListShardInstrumentsResponse* response) override;
-  std::atomic<uint32_t>& subscribers() { return subscribers_; }
+  const ReaderPositions& subscribers() const { return subscribers_; }
 
  private:
   Pipeline& pipeline_;
@@ -39,7 +39,7 @@ class EngineServiceImpl final : public hft::v1::EngineService::CallbackService {
   MarketDataHub& market_data_;
   std::string data_dir_;
   EngineOptions engine_options_;
-  std::atomic<uint32_t> subscribers_{0};
+  ReaderPositions subscribers_;
 };
 
 }  // namespace hft::engine::server

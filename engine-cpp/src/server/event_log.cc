@@ -61,4 +61,30 @@ void EventLog::cancel_wait(uint64_t token) {
   waiters_.erase(std::remove_if(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return w.token == token; }), waiters_.end());
 }
 
+std::shared_ptr<std::atomic<uint64_t>> ReaderPositions::add(uint64_t next) {
+  auto position = std::make_shared<std::atomic<uint64_t>>(next);
+  std::lock_guard lock(mutex_);
+  forget_gone_locked();
+  readers_.push_back(position);
+  return position;
+}
+
+size_t ReaderPositions::count() const {
+  std::lock_guard lock(mutex_);
+  forget_gone_locked();
+  return readers_.size();
+}
+
+std::optional<uint64_t> ReaderPositions::slowest() const {
+  std::lock_guard lock(mutex_);
+  std::optional<uint64_t> slowest;
+  for (const auto& reader : readers_)
+    if (auto position = reader.lock()) slowest = std::min(slowest.value_or(UINT64_MAX), position->load(std::memory_order_relaxed));
+  return slowest;
+}
+
+void ReaderPositions::forget_gone_locked() const {
+  std::erase_if(readers_, [](const auto& reader) { return reader.expired(); });
+}
+
 }  // namespace hft::engine::server

@@ -3,11 +3,13 @@
 // read). Older sequences are served by replaying the journal (see journal_replayer.h).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "hft/v1/engine_service.pb.h"
@@ -49,6 +51,21 @@ class EventLog {
   size_t capacity_;
   std::vector<Waiter> waiters_;
   uint64_t next_token_ = 1;
+};
+
+// Where each Subscribe stream is in the log (the next sequence it will send), for the subscriber
+// count and lag metrics. A stream holds its slot; a slot is forgotten when the stream lets it go.
+class ReaderPositions {
+ public:
+  std::shared_ptr<std::atomic<uint64_t>> add(uint64_t next);
+  size_t count() const;
+  // The smallest next sequence among the live streams; nothing when there are none.
+  std::optional<uint64_t> slowest() const;
+
+ private:
+  void forget_gone_locked() const;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::weak_ptr<std::atomic<uint64_t>>> readers_;
 };
 
 }  // namespace hft::engine::server

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "engine_config.h"
+#include "engine_metrics.h"
 #include "engine_service.h"
 #include "hft/engine/clock.h"
 #include "hft/engine/recovery.h"
@@ -61,7 +62,8 @@ int main(int argc, char** argv) {
                        ", " + std::to_string(report.replayed_commands) + " commands replayed)");
   log.start_at(engine.last_sequence() + 1);
 
-  Pipeline pipeline(engine, log,
+  EngineMetrics metrics;
+  Pipeline pipeline(engine, log, metrics,
                     {.data_dir = config.data_dir,
                      .journal = {.group_commit_records = static_cast<uint32_t>(config.group_commit_records),
                                  .group_commit_micros = static_cast<uint32_t>(config.group_commit_delay_us),
@@ -88,6 +90,19 @@ int main(int argc, char** argv) {
     pipeline.stop();
     return 1;
   }
+  MetricsServer metrics_server(metrics, pipeline, log, market_data, service.subscribers());
+  if (!config.metrics_listen.empty()) {
+    std::string error;
+    if (!metrics_server.start(config.metrics_listen, error)) {
+      log_json("error", error);
+      server->Shutdown();
+      market_data.stop();
+      pipeline.stop();
+      return 1;
+    }
+    log_json("info", "metrics on http://" + config.metrics_listen.substr(0, config.metrics_listen.rfind(':')) + ":" +
+                         std::to_string(metrics_server.port()) + "/metrics");
+  }
   server->GetHealthCheckService()->SetServingStatus("hft.v1.EngineService", true);
   log_json("info", "listening on " + config.listen + " data-dir " + config.data_dir);
 
@@ -99,6 +114,7 @@ int main(int argc, char** argv) {
   market_data.stop();  // market data streams end with UNAVAILABLE
   // Streams never end by themselves: give pending acknowledgements a moment to go out, then cancel.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  metrics_server.stop();
   log_json("info", "stopped at sequence " + std::to_string(engine.last_sequence()));
   return 0;
 }

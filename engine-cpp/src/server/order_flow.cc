@@ -28,6 +28,7 @@ class OrderFlowReactor final : public grpc::ServerBidiReactor<v1::OrderFlowReque
       s.correlation_id = wire.correlation_id();
       s.channel = channel_;
       s.refused = to_command(wire, s.command, s.refusal);
+      s.has_body = wire.command_case() != hft::v1::EngineCommand::COMMAND_NOT_SET;
     }
     {
       std::lock_guard lock(channel_->mutex);

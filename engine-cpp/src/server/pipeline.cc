@@ -21,8 +21,8 @@ namespace {
 
 }  // namespace
 
-Pipeline::Pipeline(MatchingEngine& engine, EventLog& log, PipelineOptions options)
-    : engine_(engine), log_(log), options_(std::move(options)), journal_(options_.journal) {
+Pipeline::Pipeline(MatchingEngine& engine, EventLog& log, EngineMetrics& metrics, PipelineOptions options)
+    : engine_(engine), log_(log), metrics_(metrics), options_(std::move(options)), journal_(options_.journal) {
   const IoResult opened = journal_.open(journal_path(options_.data_dir));
   if (!opened.ok()) fail_stop("cannot open the journal in " + options_.data_dir, opened);
   last_snapshot_ = engine_.last_sequence();
@@ -103,9 +103,10 @@ void Pipeline::process(Submission& s) {
   hft::v1::CommandAck ack;
   ack.set_correlation_id(s.correlation_id);
   if (s.refused != RejectReason::None) {
+    metrics_.commands[s.has_body ? static_cast<size_t>(s.command.type) : 0][EngineMetrics::Refused].add();
     ack.set_reject_reason(static_cast<hft::v1::RejectReason>(s.refused));
     ack.set_reject_message(s.refusal);
-    pending_acks_.emplace_back(s.channel.get(), std::move(ack));
+    pending_acks_.push_back({s.channel.get(), std::move(ack), 0});
     pending_channels_.push_back(std::move(s.channel));
     return;
   }
@@ -113,12 +114,17 @@ void Pipeline::process(Submission& s) {
   Command& c = s.command;
   c.sequence = engine_.last_sequence() + 1;
   c.timestamp = wall_clock_ns();
+  const int64_t sequenced_ns = monotonic_ns();
   // 3. journal (the group commits by itself once full or old enough)
   const IoResult journaled = journal_.append(c);
   if (!journaled.ok()) fail_stop("cannot journal sequence " + std::to_string(c.sequence), journaled);
   // 4. match
   engine_.apply(c);
+  metrics_.apply_latency_us.observe(static_cast<double>(monotonic_ns() - sequenced_ns) / 1e3);
   const EventBuffer& events = engine_.events();
+  const bool rejected = !events.empty() && events[0].type == EventType::OrderRejected;
+  metrics_.commands[static_cast<size_t>(c.type)][rejected ? EngineMetrics::Rejected : EngineMetrics::Accepted].add();
+  for (const Event& e : events) metrics_.events[static_cast<size_t>(e.type)].add();
 
   auto published = std::make_shared<hft::v1::SubscribeResponse>();
   published->set_sequence(c.sequence);
@@ -128,7 +134,7 @@ void Pipeline::process(Submission& s) {
   ack.set_sequence(c.sequence);
   *ack.mutable_timestamp() = published->timestamp();
   *ack.mutable_events() = published->events();
-  if (!events.empty() && events[0].type == EventType::OrderRejected) {
+  if (rejected) {
     ack.set_reject_reason(static_cast<hft::v1::RejectReason>(events[0].order_rejected.reason));
     ack.set_reject_message(std::string(to_string(events[0].order_rejected.reason)));
     ack.set_order_id(c.type == CommandType::NewOrder ? events[0].order_rejected.order_id : 0);
@@ -139,26 +145,39 @@ void Pipeline::process(Submission& s) {
   counters_.events.fetch_add(events.size(), std::memory_order_relaxed);
   engine_.events().clear();
   if (s.channel) {
-    pending_acks_.emplace_back(s.channel.get(), std::move(ack));
+    pending_acks_.push_back({s.channel.get(), std::move(ack), sequenced_ns});
     pending_channels_.push_back(std::move(s.channel));
   }
   pending_published_.push_back(std::move(published));
 
   // A long burst is cut into groups by size or by the age of its oldest command: when the
   // append above committed the group, everything so far is durable and goes out now.
-  if (journal_.pending_records() == 0) publish();
+  if (journal_.pending_records() == 0) {
+    observe_syncs();
+    publish();
+  }
 }
 
 void Pipeline::flush_and_publish() {
   const IoResult flushed = journal_.flush();
   if (!flushed.ok()) fail_stop("cannot commit the journal", flushed);
+  observe_syncs();
   publish();
 }
 
+void Pipeline::observe_syncs() {
+  const JournalStats& stats = journal_.stats();
+  // One group commits at a time, so at most one sync happened since the last look.
+  if (stats.syncs != observed_syncs_) metrics_.fsync_latency_us.observe(static_cast<double>(stats.last_sync_ns) / 1e3);
+  observed_syncs_ = stats.syncs;
+}
+
 void Pipeline::take_snapshot() {
+  const int64_t started_ns = monotonic_ns();
   const SnapshotWritten written = write_snapshot(engine_, options_.data_dir);
   if (!written.result.ok()) fail_stop("cannot write a snapshot in " + options_.data_dir, written.result);
   prune_snapshots(options_.data_dir, options_.snapshots_kept);
+  metrics_.snapshot_duration_us.observe(static_cast<double>(monotonic_ns() - started_ns) / 1e3);
   last_snapshot_ = engine_.last_sequence();
 }
 
@@ -170,11 +189,15 @@ void Pipeline::publish() {
   counters_.last_fsync_ns = journal_.stats().last_sync_ns;
 
   // One delivery per stream, acks in sequence order.
-  std::stable_sort(pending_acks_.begin(), pending_acks_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(pending_acks_.begin(), pending_acks_.end(), [](const PendingAck& a, const PendingAck& b) { return a.channel < b.channel; });
+  const int64_t now_ns = monotonic_ns();
   for (size_t i = 0; i < pending_acks_.size();) {
-    AckChannel* channel = pending_acks_[i].first;
+    AckChannel* channel = pending_acks_[i].channel;
     std::vector<hft::v1::CommandAck> acks;
-    for (; i < pending_acks_.size() && pending_acks_[i].first == channel; ++i) acks.push_back(std::move(pending_acks_[i].second));
+    for (; i < pending_acks_.size() && pending_acks_[i].channel == channel; ++i) {
+      if (pending_acks_[i].sequenced_ns != 0) metrics_.ack_latency_us.observe(static_cast<double>(now_ns - pending_acks_[i].sequenced_ns) / 1e3);
+      acks.push_back(std::move(pending_acks_[i].ack));
+    }
     channel->deliver(std::move(acks));
   }
   pending_acks_.clear();

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine_metrics.h"
 #include "event_log.h"
 #include "hft/engine/journal.h"
 #include "hft/engine/matching_engine.h"
@@ -37,6 +38,7 @@ struct Submission {
   // Refused before sequencing (malformed): acknowledged in order with sequence 0.
   RejectReason refused = RejectReason::None;
   std::string refusal;
+  bool has_body = true;  // false: the wire command had none, so it has no type either
 };
 
 struct PipelineOptions {
@@ -57,7 +59,7 @@ struct PipelineCounters {
 
 class Pipeline {
  public:
-  Pipeline(MatchingEngine& engine, EventLog& log, PipelineOptions options);
+  Pipeline(MatchingEngine& engine, EventLog& log, EngineMetrics& metrics, PipelineOptions options);
   ~Pipeline();
 
   void start();
@@ -77,9 +79,17 @@ class Pipeline {
   void flush_and_publish();
   void publish();
   void take_snapshot();
+  void observe_syncs();
+
+  struct PendingAck {
+    AckChannel* channel;
+    hft::v1::CommandAck ack;
+    int64_t sequenced_ns;  // monotonic; 0 for a command refused before sequencing
+  };
 
   MatchingEngine& engine_;
   EventLog& log_;
+  EngineMetrics& metrics_;
   PipelineOptions options_;
   JournalWriter journal_;
   PipelineCounters counters_;
@@ -92,10 +102,11 @@ class Pipeline {
   std::thread thread_;
 
   // matching-thread state
-  std::vector<std::pair<AckChannel*, hft::v1::CommandAck>> pending_acks_;
+  std::vector<PendingAck> pending_acks_;
   std::vector<std::shared_ptr<AckChannel>> pending_channels_;
   std::vector<Published> pending_published_;
   Sequence last_snapshot_ = 0;
+  uint64_t observed_syncs_ = 0;
 };
 
 }  // namespace hft::engine::server

@@ -20,9 +20,9 @@ constexpr size_t kReplayBuffer = 4096;
 
 class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
-  SubscribeReactor(EventLog& log, std::string data_dir, EngineOptions options, uint64_t from, std::atomic<uint32_t>& subscribers)
-      : core_(std::make_shared<Core>(this, log, std::move(data_dir), std::move(options), std::max<uint64_t>(from, 1))), subscribers_(subscribers) {
-    subscribers_.fetch_add(1);
+  SubscribeReactor(EventLog& log, std::string data_dir, EngineOptions options, uint64_t from, ReaderPositions& positions)
+      : core_(std::make_shared<Core>(this, log, std::move(data_dir), std::move(options), std::max<uint64_t>(from, 1))) {
+    core_->position = positions.add(core_->next);
     std::lock_guard lock(core_->mutex);
     core_->next_write_locked();
   }
@@ -51,7 +51,6 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
     }
     core_->replay_space.notify_all();
     if (replay.joinable()) replay.join();
-    subscribers_.fetch_sub(1);
     delete this;
   }
 
@@ -91,6 +90,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
     void start_write_locked() {
       writing = true;
       next = current->sequence() + 1;
+      position->store(next, std::memory_order_relaxed);
       reactor->StartWrite(current.get());
     }
 
@@ -148,6 +148,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
     std::string data_dir;
     EngineOptions engine_options;
     uint64_t next;
+    std::shared_ptr<std::atomic<uint64_t>> position;  // `next`, for the lag metric
     Published current;
     bool writing = false;
     bool finished = false;
@@ -162,7 +163,6 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeResp
   };
 
   std::shared_ptr<Core> core_;
-  std::atomic<uint32_t>& subscribers_;
 };
 
 }  // namespace
