@@ -1,0 +1,188 @@
+/**
+ * One long-lived `OrderFlow` stream to one engine shard. Commands submitted in the same turn of the
+ * event loop go out as one batch; each resolves with its own acknowledgement, which the engine
+ * sends only once the command is durable. When the stream breaks, every command still waiting is
+ * refused with UNAVAILABLE (it may or may not have reached the journal: the projection of the
+ * engine's events tells, and a retry with the same client_order_id is safe), and the link
+ * reconnects with backoff; meanwhile new commands are refused at once rather than queued.
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  type CommandAck,
+  type EngineCommand,
+  EngineServiceClient,
+  type OrderFlowRequest,
+  type OrderFlowResponse,
+} from "@hft/contract/grpc/hft/v1/engine_service.js";
+
+export type EngineCommandBody = NonNullable<EngineCommand["command"]>;
+export type LinkState = "connecting" | "ready" | "down" | "closed";
+
+/** The engine could not take or acknowledge a command; the gRPC status to answer with is UNAVAILABLE. */
+export class EngineUnavailableError extends Error {
+  readonly code = grpc.status.UNAVAILABLE;
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineUnavailableError";
+  }
+}
+
+export interface EngineLinkOptions {
+  /** Shard name for messages and metrics. */
+  readonly shard: string;
+  /** host:port of the engine, loopback in tests. */
+  readonly address: string;
+  /** Largest number of commands per OrderFlowRequest. */
+  readonly maxBatch?: number;
+  /** Reconnect backoff: first and longest wait, in ms. */
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Called on every state change (metrics, logs). */
+  readonly onStateChange?: (state: LinkState, reason?: string) => void;
+}
+
+interface Waiting {
+  resolve: (ack: CommandAck) => void;
+  reject: (error: Error) => void;
+}
+
+export class EngineLink {
+  private readonly client: EngineServiceClient;
+  private stream: grpc.ClientDuplexStream<OrderFlowRequest, OrderFlowResponse> | undefined;
+  private currentState: LinkState = "connecting";
+  private nextCorrelation = 1n;
+  private readonly waiting = new Map<bigint, Waiting>();
+  private outbox: EngineCommand[] = [];
+  private flushScheduled = false;
+  private reconnectDelay: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readyWaiters: (() => void)[] = [];
+  /** Batches and commands written, for the commands-per-batch figure. */
+  readonly sent = { batches: 0, commands: 0 };
+
+  constructor(private readonly options: EngineLinkOptions) {
+    this.client = new EngineServiceClient(options.address, grpc.credentials.createInsecure(), {
+      "grpc.keepalive_time_ms": 10_000,
+      "grpc.keepalive_timeout_ms": 5_000,
+      "grpc.max_receive_message_length": 64 << 20,
+    });
+    this.reconnectDelay = options.reconnectMinMs ?? 100;
+    this.connect();
+  }
+
+  get state(): LinkState {
+    return this.currentState;
+  }
+
+  /** Commands sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.waiting.size;
+  }
+
+  /** Resolves once the stream is up (or rejects after `timeoutMs`). */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    if (this.currentState === "ready") return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new EngineUnavailableError(`engine shard ${this.options.shard} at ${this.options.address} not ready after ${timeoutMs} ms`)), timeoutMs);
+      this.readyWaiters.push(() => (clearTimeout(timer), resolve()));
+    });
+  }
+
+  /** Sends one command with the next batch; resolves with its durable acknowledgement. */
+  submit(command: EngineCommandBody): Promise<CommandAck> {
+    if (this.currentState !== "ready") {
+      return Promise.reject(new EngineUnavailableError(`engine shard ${this.options.shard} is ${this.currentState}; nothing was sent`));
+    }
+    const correlationId = this.nextCorrelation++;
+    return new Promise<CommandAck>((resolve, reject) => {
+      this.waiting.set(correlationId, { resolve, reject });
+      this.outbox.push({ correlationId, command });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Closes the stream; commands still waiting are refused. */
+  close(): void {
+    this.setState("closed", "closed");
+    clearTimeout(this.reconnectTimer);
+    this.stream?.end();
+    this.failWaiting("the order service is shutting down; the command may or may not have been applied");
+    this.client.close();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const stream = this.stream;
+    if (!stream || this.currentState !== "ready") return; // failWaiting already refused them
+    const maxBatch = this.options.maxBatch ?? 1_000;
+    while (this.outbox.length > 0) {
+      const commands = this.outbox.splice(0, maxBatch);
+      stream.write({ commands });
+      this.sent.batches += 1;
+      this.sent.commands += commands.length;
+    }
+  }
+
+  private connect(): void {
+    if (this.currentState === "closed") return;
+    this.setState("connecting");
+    const deadline = Date.now() + 5_000;
+    this.client.waitForReady(deadline, (error) => {
+      if (this.currentState === "closed") return;
+      if (error) return this.lost(`cannot reach ${this.options.address}: ${error.message}`);
+      this.open();
+    });
+  }
+
+  private open(): void {
+    const stream = this.client.orderFlow();
+    this.stream = stream;
+    stream.on("data", (response: OrderFlowResponse) => {
+      for (const ack of response.acks) {
+        const waiting = this.waiting.get(ack.correlationId);
+        if (!waiting) continue; // a command refused when an earlier stream broke
+        this.waiting.delete(ack.correlationId);
+        waiting.resolve(ack);
+      }
+    });
+    const broken = (reason: string) => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      this.lost(reason);
+    };
+    stream.on("error", (error: grpc.ServiceError) => broken(`stream failed: ${error.details || error.message}`));
+    stream.on("end", () => broken("the engine ended the stream"));
+    this.reconnectDelay = this.options.reconnectMinMs ?? 100;
+    this.setState("ready");
+    for (const wake of this.readyWaiters.splice(0)) wake();
+  }
+
+  private lost(reason: string): void {
+    if (this.currentState === "closed") return;
+    this.setState("down", reason);
+    this.failWaiting(`engine shard ${this.options.shard} connection lost before the acknowledgement (${reason}); the command may or may not have been applied`);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => this.connect(), this.reconnectDelay);
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.options.reconnectMaxMs ?? 2_000);
+  }
+
+  /** Refuses every waiting command: those never written with "not sent", the others with `message`. */
+  private failWaiting(message: string): void {
+    const unsent = new Set(this.outbox.map((c) => c.correlationId));
+    this.outbox = [];
+    const waiting = [...this.waiting.entries()];
+    this.waiting.clear();
+    for (const [correlationId, w] of waiting) {
+      w.reject(new EngineUnavailableError(unsent.has(correlationId) ? `engine shard ${this.options.shard} is unavailable; the command was not sent` : message));
+    }
+  }
+
+  private setState(state: LinkState, reason?: string): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.options.onStateChange?.(state, reason);
+  }
+}
