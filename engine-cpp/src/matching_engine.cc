@@ -11,6 +11,7 @@ MatchingEngine::MatchingEngine(EngineOptions options)
       events_(options_.event_capacity),
       matcher_(store_, events_),
       next_order_id_(std::max<OrderId>(options_.first_order_id, 1)) {
+  matcher_.restore_next_trade_id(next_order_id_);
   scratch_.reserve(1024);
 }
 

@@ -104,11 +104,13 @@ TEST_F(EngineTest, OrderIdsAreSequentialAndNeverReused) {
   EXPECT_EQ(third, second + 1);
 }
 
-TEST(EngineIds, FirstOrderIdIsConfigurable) {
+TEST(EngineIds, FirstOrderIdStartsOrderAndTradeIds) {
+  // Shards share the order service's tables: their order ids and trade ids must not meet.
   MatchingEngine engine({.first_order_id = 1'000'000});
   Command define(test_instrument());
   define.sequence = 1;
   engine.apply(define);
+  EXPECT_EQ(engine.next_trade_id(), 1'000'000u);
   Command order(new_order({}));
   order.sequence = 2;
   engine.apply(order);

@@ -19,7 +19,8 @@ namespace hft::engine {
 struct EngineOptions {
   // Symbols this engine's shard owns; empty owns every symbol.
   std::vector<std::string> shard_symbols = {};
-  // The first order id it assigns, so shards can hand out disjoint ids. Must be > 0.
+  // The first order id and the first trade id it assigns, so shards hand out disjoint ids of
+  // both kinds from one setting. Must be > 0.
   OrderId first_order_id = 1;
   // Open orders the pools and the id index hold before they first grow (by doubling, amortised).
   // Size it for the open orders expected, not far beyond: every cancel and replace probes the
