@@ -1,0 +1,199 @@
+/**
+ * The projection of one engine shard: reads `Subscribe` from the sequence after the shard's
+ * checkpoint and, batch by batch, writes the events to PostgreSQL, publishes them to Kafka and
+ * advances the checkpoint in the same transaction.
+ *
+ * Order of effects per batch: BEGIN, rows and checkpoint, Kafka publish (awaited, idempotent
+ * producer), COMMIT. A crash before COMMIT replays the batch after restart, so Kafka may carry a
+ * message twice, but never misses one; every message carries its engine sequence (header
+ * `engine-sequence`, and in the payload) so consumers drop what they have seen. PostgreSQL never
+ * holds an event twice: the checkpoint moves with the rows.
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Producer } from "kafkajs";
+import type pg from "pg";
+import type { Logger } from "@hft/service-kit";
+import { EngineServiceClient, type SubscribeResponse } from "@hft/contract/grpc/hft/v1/engine_service.js";
+import { Execution, Order } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { type AppliedBatch, applyEvents, readCheckpoint } from "./apply-events.js";
+import { type Names, executionMessage, orderMessage } from "./records.js";
+
+export const ORDERS_TOPIC = "hft.orders.v1";
+export const EXECUTIONS_TOPIC = "hft.executions.v1";
+
+export interface ProjectorOptions {
+  readonly shard: string;
+  readonly engineAddress: string;
+  readonly pool: pg.Pool;
+  readonly producer: Producer;
+  readonly logger: Logger;
+  /** Most sequences per transaction. */
+  readonly maxBatch?: number;
+  /** Called after each committed batch, with the rows as they now stand. */
+  readonly onCommitted?: (batch: AppliedBatch, names: Names) => void;
+}
+
+export class Projector {
+  private readonly client: EngineServiceClient;
+  private stream: grpc.ClientReadableStream<SubscribeResponse> | undefined;
+  private buffer: SubscribeResponse[] = [];
+  private applied = 0n;
+  private received = 0n;
+  private flushing: Promise<void> | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly symbols = new Map<number, string>();
+  private readonly accounts = new Map<string, string>();
+
+  constructor(private readonly options: ProjectorOptions) {
+    this.client = new EngineServiceClient(options.engineAddress, grpc.credentials.createInsecure(), {
+      "grpc.keepalive_time_ms": 10_000,
+      "grpc.max_receive_message_length": 64 << 20,
+    });
+  }
+
+  /** The last engine sequence committed to PostgreSQL. */
+  get appliedSequence(): bigint {
+    return this.applied;
+  }
+
+  /** The last engine sequence received from the engine (applied or waiting in the batch). */
+  get receivedSequence(): bigint {
+    return this.received;
+  }
+
+  async start(): Promise<void> {
+    this.applied = await readCheckpoint(this.options.pool, this.options.shard);
+    this.received = this.applied;
+    this.subscribe();
+  }
+
+  /** Stops reading, commits what was received, and closes the engine connection. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.stream?.cancel();
+    this.stream = undefined;
+    await this.flushing;
+    if (this.buffer.length > 0) await this.flush();
+    this.client.close();
+  }
+
+  private subscribe(): void {
+    if (this.stopped) return;
+    const stream = this.client.subscribe({ fromSequence: this.applied + 1n });
+    this.stream = stream;
+    this.received = this.applied;
+    stream.on("data", (message: SubscribeResponse) => {
+      if (message.sequence !== this.received + 1n) {
+        return this.restart(stream, `sequence ${message.sequence} after ${this.received}: the stream skipped or repeated`);
+      }
+      this.received = message.sequence;
+      this.buffer.push(message);
+      if (this.buffer.length >= (this.options.maxBatch ?? 2_000)) stream.pause();
+      this.scheduleFlush();
+    });
+    stream.on("error", (error: grpc.ServiceError) => {
+      if (error.code !== grpc.status.CANCELLED || !this.stopped) this.restart(stream, error.details || error.message);
+    });
+    stream.on("end", () => this.restart(stream, "the engine ended the stream"));
+  }
+
+  /** Drops what was received but not committed and subscribes again after the checkpoint. */
+  private restart(stream: grpc.ClientReadableStream<SubscribeResponse>, reason: string): void {
+    if (this.stream !== stream || this.stopped) return;
+    this.stream = undefined;
+    stream.cancel();
+    this.options.logger.warn({ shard: this.options.shard, reason, applied: this.applied.toString() }, "projection stream lost; resubscribing");
+    void (this.flushing ?? Promise.resolve()).then(() => {
+      this.buffer = [];
+      this.retryTimer = setTimeout(() => this.subscribe(), 200);
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = new Promise((resolve) => setImmediate(resolve)).then(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.buffer.splice(0, this.options.maxBatch ?? 2_000);
+    if (batch.length === 0) return this.flushDone();
+    const client = await this.options.pool.connect().catch((error: Error) => error);
+    if (client instanceof Error) return this.retry(batch, client);
+    try {
+      await client.query("BEGIN");
+      const applied = await applyEvents(client, this.options.shard, batch);
+      const names = await this.names(client, applied);
+      await this.publish(applied, names);
+      await client.query("COMMIT");
+      this.applied = applied.lastSequence;
+      for (const skipped of applied.skipped) this.options.logger.warn({ shard: this.options.shard }, skipped);
+      this.options.onCommitted?.(applied, names);
+      client.release();
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      client.release();
+      return this.retry(batch, error as Error);
+    }
+    this.flushDone();
+  }
+
+  private flushDone(): void {
+    this.flushing = undefined;
+    if (this.buffer.length > 0) this.scheduleFlush();
+    else this.stream?.resume();
+  }
+
+  /** Puts the batch back and tries again shortly; the stream stays paused meanwhile. */
+  private retry(batch: SubscribeResponse[], error: Error): void {
+    this.options.logger.error({ shard: this.options.shard, err: error, from: batch[0]?.sequence.toString() }, "projection batch failed; retrying");
+    this.buffer.unshift(...batch);
+    this.stream?.pause();
+    this.flushing = new Promise<void>((resolve) => {
+      this.retryTimer = setTimeout(resolve, 500);
+    }).then(() => (this.stopped ? undefined : this.flush()));
+  }
+
+  private async publish(applied: AppliedBatch, names: Names): Promise<void> {
+    const clientOrderIds = new Map(applied.orders.map((o) => [o.order_id, o.client_order_id]));
+    const headers = (sequence: string) => ({ "engine-sequence": sequence, shard: this.options.shard, "content-type": "application/protobuf" });
+    const topicMessages = [
+      {
+        topic: ORDERS_TOPIC,
+        messages: applied.orders.map((row) => ({
+          key: row.account_id,
+          value: Buffer.from(Order.encode(orderMessage(row, names)).finish()),
+          headers: { ...headers(row.last_sequence), "proto-message": "hft.v1.Order" },
+        })),
+      },
+      {
+        topic: EXECUTIONS_TOPIC,
+        messages: applied.executions.map((row) => ({
+          key: row.account_id,
+          value: Buffer.from(Execution.encode(executionMessage(row, clientOrderIds.get(row.order_id) ?? "", names)).finish()),
+          headers: { ...headers(row.sequence), "proto-message": "hft.v1.Execution" },
+        })),
+      },
+    ].filter((t) => t.messages.length > 0);
+    if (topicMessages.length > 0) await this.options.producer.sendBatch({ topicMessages, acks: -1 });
+  }
+
+  /** Symbols and account names of the batch's rows, loaded once and cached. */
+  private async names(client: pg.ClientBase, applied: AppliedBatch): Promise<Names> {
+    const rows = [...applied.orders, ...applied.executions];
+    if (rows.some((r) => !this.symbols.has(r.instrument_id))) {
+      const result = await client.query<{ instrument_id: number; symbol: string }>("SELECT instrument_id, symbol FROM instruments");
+      for (const r of result.rows) this.symbols.set(r.instrument_id, r.symbol);
+    }
+    const missing = [...new Set(rows.map((r) => r.account_id).filter((id) => !this.accounts.has(id)))];
+    if (missing.length > 0) {
+      const result = await client.query<{ account_id: string; name: string }>("SELECT account_id, name FROM accounts WHERE account_id = ANY($1::bigint[])", [missing]);
+      for (const r of result.rows) this.accounts.set(r.account_id, r.name);
+    }
+    return {
+      symbol: (id) => this.symbols.get(id) ?? String(id),
+      account: (id) => this.accounts.get(id) ?? id,
+    };
+  }
+}
