@@ -59,7 +59,7 @@ step "typescript: tsc (every file, tests included)" npx tsc -p tsconfig.check.js
 vitest_suite unit
 engine_suite engine-cpp/build -DCMAKE_BUILD_TYPE=Release
 # The sanitizer build runs the same tests with a shorter random run: ASan slows it tenfold.
-HFT_DIFF_COMMANDS=100000 engine_suite engine-cpp/build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFT_SANITIZE=ON
+HFT_DIFF_COMMANDS=100000 engine_suite engine-cpp/build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFT_SANITIZE=ON -DHFT_BUILD_SERVER=ON -DHFT_BUILD_BENCHMARKS=OFF
 step "local stack up" bash scripts/stack.sh up
 step "migrations up" npm run --silent migrate -- up
 vitest_suite integration
