@@ -97,7 +97,7 @@ export function timestampLiteral(ts: Timestamp | undefined): string {
   return `${iso}.${String(micros).padStart(6, "0")}Z`;
 }
 
-const ORDER_COLUMNS = `o.*,
+export const ORDER_COLUMNS = `o.*,
   CASE WHEN o.status IN ('pending_trigger', 'new', 'partially_filled') THEN o.quantity - o.filled_quantity ELSE 0 END AS remaining_quantity,
   CASE WHEN o.filled_quantity > 0 THEN round(o.filled_notional / o.filled_quantity, 18) END AS average_fill_price`;
 

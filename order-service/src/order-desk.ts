@@ -1,0 +1,308 @@
+/**
+ * The order path: who may act for which account, decimals to ticks and lots, idempotency on
+ * (account, client_order_id), routing to the engine shard, and the answer from the engine's
+ * durable acknowledgement. Reads come from the projection in PostgreSQL.
+ */
+import { createHash } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import type pg from "pg";
+import { DecimalError, type Identity, formatScaled, fromUnits, toUnits } from "@hft/service-kit";
+import type { CommandAck } from "@hft/contract/grpc/hft/v1/engine_service.js";
+import { type CancelOrderRequest, type GetOrderRequest, Order, type PlaceOrderRequest, type ReplaceOrderRequest } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { OrderStatus, OrderType, RejectReason } from "@hft/contract/grpc/hft/v1/types.js";
+import type { Account, Catalog, Instrument } from "./catalog.js";
+import { type EngineLink, EngineUnavailableError } from "./engine-link.js";
+import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
+import { orderMessage, toTimestamp, trimDecimal } from "./projection/records.js";
+import { type ShardConfig, shardOfOrder } from "./shards.js";
+
+/** A refused request: the gRPC status, a stable reason for machines, a message for people. */
+export class OrderError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "OrderError";
+  }
+}
+
+export interface OrderDeskOptions {
+  readonly pool: pg.Pool;
+  readonly catalog: Catalog;
+  readonly shards: readonly ShardConfig[];
+  readonly links: ReadonlyMap<string, EngineLink>;
+  /** How long a read after a cancel or replace waits for the projection to show it. */
+  readonly projectionWaitMs?: number;
+}
+
+const openStatuses = new Set([OrderStatus.ORDER_STATUS_PENDING_TRIGGER, OrderStatus.ORDER_STATUS_NEW, OrderStatus.ORDER_STATUS_PARTIALLY_FILLED]);
+
+export class OrderDesk {
+  constructor(private readonly options: OrderDeskOptions) {}
+
+  async place(identity: Identity, request: PlaceOrderRequest): Promise<Order> {
+    const account = await this.actingAccount(identity, request.account, true);
+    const instrument = await this.instrument(request.symbol);
+    const units = convert(() => ({
+      price: request.price === "" ? 0n : toUnits(request.price, instrument.tickSize, "price"),
+      stopPrice: request.stopPrice === "" ? 0n : toUnits(request.stopPrice, instrument.tickSize, "stop_price"),
+      quantity: toUnits(request.quantity, instrument.lotSize, "quantity"),
+      display: request.displayQuantity === "" ? 0n : toUnits(request.displayQuantity, instrument.lotSize, "display_quantity"),
+    }));
+
+    const requestHash = createHash("sha256").update(JSON.stringify({ ...request, account: account.name })).digest("hex");
+    const earlier = await this.claimClientOrderId(account, request.clientOrderId, requestHash);
+    if (earlier) return earlier;
+
+    const link = this.link(instrument.shard);
+    let ack: CommandAck;
+    try {
+      ack = await link.submit({
+        $case: "newOrder",
+        value: {
+          accountId: account.id,
+          instrumentId: instrument.id,
+          clientOrderId: request.clientOrderId,
+          side: request.side,
+          type: request.type,
+          timeInForce: request.timeInForce,
+          priceTicks: units.price,
+          stopPriceTicks: units.stopPrice,
+          quantityLots: units.quantity,
+          displayQuantityLots: units.display,
+          postOnly: request.postOnly,
+          selfTradePrevention: request.selfTradePrevention,
+        },
+      });
+    } catch (error) {
+      // Never sent: the key is free again, so a retry is a first attempt.
+      if (error instanceof EngineUnavailableError && error.message.includes("not sent")) await this.releaseClientOrderId(account, request.clientOrderId);
+      throw error;
+    }
+    const order = orderFromAck(ack, request, account, instrument);
+    await this.options.pool.query("UPDATE idempotency_keys SET order_id = $3, response = $4 WHERE account_id = $1 AND client_order_id = $2", [
+      account.id.toString(),
+      request.clientOrderId,
+      order.orderId,
+      { order: Buffer.from(Order.encode(order).finish()).toString("base64") },
+    ]);
+    return order;
+  }
+
+  async cancel(identity: Identity, request: CancelOrderRequest): Promise<Order> {
+    const owner = await this.ownedOrder(identity, request.orderId);
+    const ack = await this.link(this.shardOf(request.orderId).name).submit({
+      $case: "cancelOrder",
+      value: { accountId: BigInt(owner.account_id), orderId: BigInt(request.orderId) },
+    });
+    this.refuseRejected(ack, request.orderId);
+    return this.afterChange(request.orderId, ack.sequence);
+  }
+
+  async replace(identity: Identity, request: ReplaceOrderRequest): Promise<Order> {
+    const owner = await this.ownedOrder(identity, request.orderId);
+    const instrument = await this.instrumentById(owner.instrument_id);
+    const units = convert(() => ({
+      price: request.price === "" ? 0n : toUnits(request.price, instrument.tickSize, "price"),
+      quantity: request.quantity === "" ? 0n : toUnits(request.quantity, instrument.lotSize, "quantity"),
+    }));
+    const ack = await this.link(this.shardOf(request.orderId).name).submit({
+      $case: "replaceOrder",
+      value: { accountId: BigInt(owner.account_id), orderId: BigInt(request.orderId), newPriceTicks: units.price, newQuantityLots: units.quantity },
+    });
+    this.refuseRejected(ack, request.orderId);
+    return this.afterChange(request.orderId, ack.sequence);
+  }
+
+  async get(identity: Identity, request: GetOrderRequest): Promise<Order> {
+    const row = await this.ownedOrder(identity, request.orderId);
+    return orderMessage(row, await this.names([row]));
+  }
+
+  private async actingAccount(identity: Identity, requested: string, trading: boolean): Promise<Account> {
+    const name = requested || identity.account;
+    if (name !== identity.account && identity.role !== "admin") {
+      throw new OrderError(grpc.status.PERMISSION_DENIED, "NOT_ACCOUNT_OWNER", `${identity.account} may not act for account ${name}; only admins act for other accounts`);
+    }
+    if (trading && identity.role === "viewer") throw new OrderError(grpc.status.PERMISSION_DENIED, "VIEWER_CANNOT_TRADE", `${identity.account} has the viewer role and cannot trade`);
+    const account = await this.options.catalog.account(name);
+    if (!account) throw new OrderError(grpc.status.NOT_FOUND, "UNKNOWN_ACCOUNT", `account ${name} does not exist`);
+    if (trading && account.status !== "active") throw new OrderError(grpc.status.FAILED_PRECONDITION, "ACCOUNT_NOT_ACTIVE", `account ${name} is ${account.status}`);
+    return account;
+  }
+
+  private async instrument(symbol: string): Promise<Instrument> {
+    const instrument = await this.options.catalog.instrument(symbol);
+    if (!instrument) throw new OrderError(grpc.status.NOT_FOUND, "UNKNOWN_SYMBOL", `symbol ${symbol} is not listed`);
+    if (instrument.tradingStatus !== "open") throw new OrderError(grpc.status.FAILED_PRECONDITION, "TRADING_NOT_OPEN", `${symbol} is ${instrument.tradingStatus}`);
+    return instrument;
+  }
+
+  private async instrumentById(id: number): Promise<Instrument> {
+    const instrument = await this.options.catalog.instrumentById(id);
+    if (!instrument) throw new OrderError(grpc.status.INTERNAL, "UNKNOWN_INSTRUMENT", `instrument ${id} of a recorded order is not listed`);
+    return instrument;
+  }
+
+  private link(shard: string): EngineLink {
+    const link = this.options.links.get(shard);
+    if (!link) throw new OrderError(grpc.status.UNAVAILABLE, "SHARD_NOT_CONFIGURED", `no engine is configured for shard ${shard}`);
+    return link;
+  }
+
+  private shardOf(orderId: string): ShardConfig {
+    const shard = shardOfOrder(this.options.shards, BigInt(orderId));
+    if (!shard) throw new OrderError(grpc.status.NOT_FOUND, "UNKNOWN_ORDER", `order ${orderId} does not exist`);
+    return shard;
+  }
+
+  /**
+   * Records the key before the order goes out. Returns the earlier answer when this is a retry;
+   * refuses the key when it was used for a different order.
+   */
+  private async claimClientOrderId(account: Account, clientOrderId: string, requestHash: string): Promise<Order | undefined> {
+    const claimed = await this.options.pool.query(
+      "INSERT INTO idempotency_keys (account_id, client_order_id, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [account.id.toString(), clientOrderId, requestHash],
+    );
+    if (claimed.rowCount === 1) return undefined;
+    const { rows } = await this.options.pool.query<{ request_hash: string; response: { order: string } | null }>(
+      "SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2",
+      [account.id.toString(), clientOrderId],
+    );
+    const earlier = rows[0];
+    if (earlier && earlier.request_hash !== requestHash) {
+      throw new OrderError(grpc.status.ALREADY_EXISTS, "CLIENT_ORDER_ID_REUSED", `client_order_id ${clientOrderId} was already used by account ${account.name} for a different order`);
+    }
+    // The answer is kept as the protobuf bytes, so a retry gets it exactly (JSON would round timestamps).
+    if (earlier?.response) return Order.decode(Buffer.from(earlier.response.order, "base64"));
+    const projected = await this.options.pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`, [
+      account.id.toString(),
+      clientOrderId,
+    ]);
+    if (projected.rows[0]) return orderMessage(projected.rows[0], await this.names(projected.rows));
+    throw new OrderError(
+      grpc.status.ABORTED,
+      "REQUEST_IN_FLIGHT",
+      `an earlier request with client_order_id ${clientOrderId} has no outcome yet; retry shortly with the same client_order_id`,
+    );
+  }
+
+  private async releaseClientOrderId(account: Account, clientOrderId: string): Promise<void> {
+    await this.options.pool.query("DELETE FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2 AND response IS NULL", [account.id.toString(), clientOrderId]);
+  }
+
+  /** The recorded order, if the identity may see it; NOT_FOUND otherwise (another account's order is not revealed). */
+  private async ownedOrder(identity: Identity, orderId: string): Promise<OrderRow> {
+    const row = await this.waitForOrder(orderId, 0n);
+    const account = row ? await this.options.catalog.accountById(BigInt(row.account_id)) : undefined;
+    if (!row || (identity.role !== "admin" && account?.name !== identity.account)) {
+      throw new OrderError(grpc.status.NOT_FOUND, "UNKNOWN_ORDER", `order ${orderId} does not exist for account ${identity.account}`);
+    }
+    return row;
+  }
+
+  /** The order as the projection records it once it holds `sequence`; waits a little for a fresh order or change. */
+  private async waitForOrder(orderId: string, sequence: bigint): Promise<OrderRow | undefined> {
+    const deadline = Date.now() + (this.options.projectionWaitMs ?? 2_000);
+    for (;;) {
+      const { rows } = await this.options.pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.order_id = $1 AND o.last_sequence >= $2`, [orderId, sequence.toString()]);
+      if (rows[0] || Date.now() > deadline) return rows[0];
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private async afterChange(orderId: string, sequence: bigint): Promise<Order> {
+    const row = await this.waitForOrder(orderId, sequence);
+    if (!row) throw new OrderError(grpc.status.DEADLINE_EXCEEDED, "PROJECTION_BEHIND", `order ${orderId} changed at sequence ${sequence}, but the record has not caught up yet; read it again shortly`);
+    return orderMessage(row, await this.names([row]));
+  }
+
+  private refuseRejected(ack: CommandAck, orderId: string): void {
+    switch (ack.rejectReason) {
+      case RejectReason.REJECT_REASON_UNSPECIFIED:
+        return;
+      case RejectReason.REJECT_REASON_UNKNOWN_ORDER:
+        throw new OrderError(grpc.status.FAILED_PRECONDITION, "ORDER_NOT_OPEN", `order ${orderId} is no longer open`);
+      default:
+        throw new OrderError(grpc.status.FAILED_PRECONDITION, RejectReason[ack.rejectReason].replace("REJECT_REASON_", ""), `order ${orderId}: ${ack.rejectMessage}`);
+    }
+  }
+
+  private async names(rows: OrderRow[]) {
+    const symbols = new Map<number, string>();
+    const accounts = new Map<string, string>();
+    for (const row of rows) {
+      symbols.set(row.instrument_id, (await this.options.catalog.instrumentById(row.instrument_id))?.symbol ?? String(row.instrument_id));
+      accounts.set(row.account_id, (await this.options.catalog.accountById(BigInt(row.account_id)))?.name ?? row.account_id);
+    }
+    return { symbol: (id: number) => symbols.get(id) ?? String(id), account: (id: string) => accounts.get(id) ?? id };
+  }
+}
+
+function convert<T>(conversion: () => T): T {
+  try {
+    return conversion();
+  } catch (error) {
+    if (error instanceof DecimalError) throw new OrderError(grpc.status.INVALID_ARGUMENT, error.code, error.message);
+    throw error;
+  }
+}
+
+/** The new order as the engine's acknowledgement leaves it: accepted, filled, cancelled or rejected. */
+export function orderFromAck(ack: CommandAck, request: PlaceOrderRequest, account: Account, instrument: Instrument): Order {
+  const quantity = toUnits(request.quantity, instrument.lotSize, "quantity");
+  let status = OrderStatus.ORDER_STATUS_NEW;
+  let filledLots = 0n;
+  let notional = 0n; // ticks x lots
+  let cancelReason = 0;
+  for (const { event } of ack.events) {
+    if (event?.$case === "orderAccepted" && event.value.orderId === ack.orderId) status = event.value.status;
+    if (event?.$case === "stopTriggered" && event.value.orderId === ack.orderId) status = OrderStatus.ORDER_STATUS_NEW;
+    if (event?.$case === "trade" && (event.value.makerOrderId === ack.orderId || event.value.takerOrderId === ack.orderId)) {
+      filledLots += event.value.quantityLots;
+      notional += event.value.quantityLots * event.value.priceTicks;
+    }
+    if (event?.$case === "orderCancelled" && event.value.orderId === ack.orderId) cancelReason = event.value.reason;
+  }
+  const rejected = ack.rejectReason !== RejectReason.REJECT_REASON_UNSPECIFIED;
+  if (rejected) status = OrderStatus.ORDER_STATUS_REJECTED;
+  else if (cancelReason !== 0) status = OrderStatus.ORDER_STATUS_CANCELLED;
+  else if (filledLots === quantity) status = OrderStatus.ORDER_STATUS_FILLED;
+  else if (filledLots > 0n) status = OrderStatus.ORDER_STATUS_PARTIALLY_FILLED;
+  const at = ack.timestamp ? ack.timestamp : toTimestamp(new Date());
+  return {
+    orderId: ack.orderId.toString(),
+    clientOrderId: request.clientOrderId,
+    account: account.name,
+    symbol: instrument.symbol,
+    side: request.side,
+    type: request.type,
+    timeInForce: request.timeInForce,
+    price: request.type === OrderType.ORDER_TYPE_MARKET || request.type === OrderType.ORDER_TYPE_STOP ? "" : trimDecimal(request.price),
+    stopPrice: trimDecimal(request.stopPrice),
+    quantity: trimDecimal(request.quantity),
+    displayQuantity: trimDecimal(request.displayQuantity),
+    filledQuantity: trimDecimal(fromUnits(filledLots, instrument.lotSize)),
+    remainingQuantity: openStatuses.has(status) ? trimDecimal(fromUnits(quantity - filledLots, instrument.lotSize)) : "0",
+    averageFillPrice: filledLots === 0n ? "" : trimDecimal(averagePrice(notional, filledLots, instrument.tickSize)),
+    status,
+    rejectReason: ack.rejectReason,
+    rejectMessage: ack.rejectMessage,
+    cancelReason,
+    postOnly: request.postOnly,
+    selfTradePrevention: request.selfTradePrevention,
+    createTime: at,
+    updateTime: at,
+    sequence: ack.sequence,
+  };
+}
+
+/** notional / lots ticks, as a price to 18 decimals (rounded down), exactly as PostgreSQL's round(…, 18) would for these values. */
+function averagePrice(notionalTickLots: bigint, lots: bigint, tickSize: string): string {
+  const scale = 18;
+  const tickScaled = toUnits(tickSize, `0.${"0".repeat(scale - 1)}1`, "tick_size"); // tick size x 10^18
+  return formatScaled((notionalTickLots * tickScaled) / lots, scale);
+}

@@ -1,0 +1,183 @@
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import type { Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKafkaClient, createLogger, createMigrator, createTokenVerifier, kafkaConfig, loadConfig, signDevToken } from "@hft/service-kit";
+import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
+import {
+  type CancelOrderRequest,
+  type CancelOrderResponse,
+  type GetOrderRequest,
+  type GetOrderResponse,
+  type Order,
+  OrderServiceClient,
+  OrderServiceService,
+  type PlaceOrderRequest,
+  type PlaceOrderResponse,
+  type ReplaceOrderRequest,
+  type ReplaceOrderResponse,
+} from "@hft/contract/grpc/hft/v1/order_service.js";
+import { OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
+import { type EngineProcess, freePort, startEngine } from "../../tests/support/engine-process.js";
+import { Catalog } from "./catalog.js";
+import { EngineLink } from "./engine-link.js";
+import { defineShardInstruments } from "./instrument-sync.js";
+import { OrderDesk } from "./order-desk.js";
+import { Projector } from "./projection/projector.js";
+import { orderServiceHandlers } from "./service.js";
+import { parseShards } from "./shards.js";
+
+const secret = "order-service-test-secret-at-least-32-bytes";
+const issuer = "hft-test";
+const audience = "hft";
+const logger = createLogger({ service: "order-service-test", level: "warn" });
+
+let db: TestDatabase;
+let engine: EngineProcess;
+let link: EngineLink;
+let projector: Projector;
+let producer: Producer;
+let server: grpc.Server;
+let client: OrderServiceClient;
+
+const token = (account: string, role: "viewer" | "trader" | "admin" = "trader") => signDevToken({ account, role, hs256Secret: secret, issuer, audience });
+
+async function metadataFor(account: string, role?: "viewer" | "trader" | "admin"): Promise<grpc.Metadata> {
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${await token(account, role)}`);
+  return metadata;
+}
+type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response: Res) => void) => grpc.ClientUnaryCall;
+async function call<Req, Res>(method: Unary<Req, Res>, request: Req, account: string, role?: "viewer" | "trader" | "admin"): Promise<Res> {
+  const metadata = await metadataFor(account, role);
+  return new Promise((resolve, reject) => method.call(client, request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
+}
+const place = (request: Partial<PlaceOrderRequest>, account = "alice", role?: "viewer" | "trader" | "admin") =>
+  call<PlaceOrderRequest, PlaceOrderResponse>(client.placeOrder, { ...limitOrder, ...request }, account, role).then((r) => r.order as Order);
+
+const limitOrder: PlaceOrderRequest = {
+  clientOrderId: "c-1",
+  symbol: "BTC-USD",
+  side: Side.SIDE_SELL,
+  type: OrderType.ORDER_TYPE_LIMIT,
+  timeInForce: TimeInForce.TIME_IN_FORCE_GTC,
+  price: "10000.50",
+  stopPrice: "",
+  quantity: "0.003",
+  displayQuantity: "",
+  postOnly: false,
+  selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
+  account: "",
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase("orders");
+  await createMigrator({ pool: db.pool, directory: fileURLToPath(new URL("../../migrations", import.meta.url)) }).up();
+  await db.pool.query("INSERT INTO accounts (name, status) VALUES ('alice', 'active'), ('bob', 'active'), ('carol', 'suspended')");
+  engine = await startEngine();
+  const shards = parseShards(`default=${engine.address}@1`);
+  link = new EngineLink({ shard: "default", address: engine.address });
+  await link.ready();
+  const catalog = new Catalog(db.pool);
+  await defineShardInstruments(catalog, link, "default");
+  producer = createKafkaClient({ brokers: loadConfig(kafkaConfig).KAFKA_BROKERS, clientId: "order-service-test" }).producer({ idempotent: true });
+  await producer.connect();
+  projector = new Projector({ shard: "default", engineAddress: engine.address, pool: db.pool, producer, logger });
+  await projector.start();
+
+  const desk = new OrderDesk({ pool: db.pool, catalog, shards, links: new Map([["default", link]]) });
+  server = new grpc.Server();
+  server.addService(OrderServiceService, orderServiceHandlers({ desk, verify: await createTokenVerifier({ hs256Secret: secret, issuer, audience }), logger }));
+  const port = await freePort();
+  await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+  client = new OrderServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client?.close();
+  await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
+  await projector?.stop();
+  link?.close();
+  await producer?.disconnect();
+  await engine?.stop("SIGKILL");
+  await db?.drop();
+});
+
+describe("OrderService over gRPC", () => {
+  it("places an order through the engine and answers with its durable state", async () => {
+    const order = await place({ clientOrderId: "ask-1" });
+    expect(order).toMatchObject({
+      clientOrderId: "ask-1",
+      account: "alice",
+      symbol: "BTC-USD",
+      status: OrderStatus.ORDER_STATUS_NEW,
+      price: "10000.5",
+      quantity: "0.003",
+      filledQuantity: "0",
+      remainingQuantity: "0.003",
+    });
+    expect(BigInt(order.orderId)).toBeGreaterThan(0n);
+    expect(order.sequence).toBeGreaterThan(0n);
+  });
+
+  it("fills against another account, and shows both sides their own order only", async () => {
+    const ask = await place({ clientOrderId: "ask-2", price: "10010" });
+    const bid = await place({ clientOrderId: "bid-2", side: Side.SIDE_BUY, price: "10020", quantity: "0.002" }, "bob");
+    expect(bid).toMatchObject({ status: OrderStatus.ORDER_STATUS_FILLED, filledQuantity: "0.002", averageFillPrice: "10000.5", remainingQuantity: "0" });
+
+    const seenByAlice = await call<GetOrderRequest, GetOrderResponse>(client.getOrder, { orderId: ask.orderId }, "alice");
+    expect(seenByAlice.order?.clientOrderId).toBe("ask-2");
+    await expect(call(client.getOrder, { orderId: ask.orderId }, "bob")).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: `order ${ask.orderId} does not exist for account bob` });
+    const seenByAdmin = await call<GetOrderRequest, GetOrderResponse>(client.getOrder, { orderId: ask.orderId }, "ops", "admin");
+    expect(seenByAdmin.order?.account).toBe("alice");
+  });
+
+  it("answers a retry with the original order and refuses the same client_order_id for another order", async () => {
+    const first = await place({ clientOrderId: "retry-1", price: "10100" });
+    const again = await place({ clientOrderId: "retry-1", price: "10100" });
+    expect(again).toEqual(first);
+    await expect(place({ clientOrderId: "retry-1", price: "10200" })).rejects.toMatchObject({
+      code: grpc.status.ALREADY_EXISTS,
+      details: "client_order_id retry-1 was already used by account alice for a different order",
+    });
+  });
+
+  it("cancels and replaces an open order", async () => {
+    const order = await place({ clientOrderId: "amend-1", price: "10300", quantity: "0.005" });
+    const replaced = await call<ReplaceOrderRequest, ReplaceOrderResponse>(client.replaceOrder, { orderId: order.orderId, price: "10350", quantity: "0.004" }, "alice");
+    expect(replaced.order).toMatchObject({ price: "10350", quantity: "0.004", status: OrderStatus.ORDER_STATUS_NEW });
+    const cancelled = await call<CancelOrderRequest, CancelOrderResponse>(client.cancelOrder, { orderId: order.orderId }, "alice");
+    expect(cancelled.order).toMatchObject({ status: OrderStatus.ORDER_STATUS_CANCELLED, remainingQuantity: "0" });
+    await expect(call(client.cancelOrder, { orderId: order.orderId }, "alice")).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: `order ${order.orderId} is no longer open`,
+    });
+  });
+
+  it("refuses bad input, naming the field", async () => {
+    await expect(place({ clientOrderId: "bad-1", price: "10000.005" })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining("price"),
+    });
+    await expect(place({ clientOrderId: "bad-2", quantity: "abc" })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^quantity: /) });
+    await expect(place({ clientOrderId: "bad-3", type: OrderType.ORDER_TYPE_MARKET })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "price must be empty for market and stop orders",
+    });
+    await expect(place({ clientOrderId: "bad-4", symbol: "DOGE-USD" })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: "symbol DOGE-USD is not listed" });
+  });
+
+  it("checks who may act for which account", async () => {
+    await expect(place({ clientOrderId: "x-1", account: "bob" })).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: "alice may not act for account bob; only admins act for other accounts",
+    });
+    await expect(place({ clientOrderId: "x-2" }, "alice", "viewer")).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    await expect(place({ clientOrderId: "x-3" }, "carol")).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: "account carol is suspended" });
+    const forBob = await place({ clientOrderId: "x-4", account: "bob", price: "10500" }, "ops", "admin");
+    expect(forBob.account).toBe("bob");
+    await expect(
+      new Promise((resolve, reject) => client.placeOrder({ ...limitOrder, clientOrderId: "x-5" }, (e, r) => (e ? reject(e) : resolve(r)))),
+    ).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+  });
+});

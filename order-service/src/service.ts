@@ -1,0 +1,98 @@
+/**
+ * OrderService over @grpc/grpc-js: every call is authenticated (the gateway's forwarded token or
+ * the client's own bearer token, verified here either way), validated against the contract's
+ * protovalidate rules, then handed to the order desk. Errors become gRPC statuses whose message
+ * names what is wrong.
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { DescMessage } from "@bufbuild/protobuf";
+import { AuthError, type Identity, type Logger, type TokenVerifier, bearerToken } from "@hft/service-kit";
+import {
+  CancelOrderRequestSchema,
+  GetOrderRequestSchema,
+  PlaceOrderRequestSchema,
+  ReplaceOrderRequestSchema,
+} from "@hft/contract/es/hft/v1/order_service_pb.js";
+import {
+  CancelOrderRequest,
+  GetOrderRequest,
+  type OrderServiceServer,
+  PlaceOrderRequest,
+  ReplaceOrderRequest,
+} from "@hft/contract/grpc/hft/v1/order_service.js";
+import { EngineUnavailableError } from "./engine-link.js";
+import { type OrderDesk, OrderError } from "./order-desk.js";
+import { violations } from "./validation.js";
+
+interface Encoder<T> {
+  encode(message: T): { finish(): Uint8Array };
+}
+
+export function toServiceError(error: unknown, logger: Logger): Partial<grpc.ServiceError> {
+  if (error instanceof OrderError) return { code: error.code, details: error.message, metadata: reasonMetadata(error.reason) };
+  if (error instanceof EngineUnavailableError) return { code: grpc.status.UNAVAILABLE, details: error.message, metadata: reasonMetadata("ENGINE_UNAVAILABLE") };
+  if (error instanceof AuthError) return { code: grpc.status.UNAUTHENTICATED, details: error.message, metadata: reasonMetadata(error.code) };
+  logger.error({ err: error }, "request failed");
+  return { code: grpc.status.INTERNAL, details: "internal error; it has been logged" };
+}
+
+function reasonMetadata(reason: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set("hft-reason", reason);
+  return metadata;
+}
+
+export interface OrderServiceDeps {
+  readonly desk: OrderDesk;
+  readonly verify: TokenVerifier;
+  readonly logger: Logger;
+}
+
+export function orderServiceHandlers({ desk, verify, logger }: OrderServiceDeps): OrderServiceServer {
+  async function authenticate(metadata: grpc.Metadata): Promise<Identity> {
+    const header = metadata.get("authorization")[0];
+    return verify(bearerToken(typeof header === "string" ? header : header?.toString()));
+  }
+
+  function unary<Req, Res>(
+    schema: DescMessage,
+    codec: Encoder<Req>,
+    handle: (identity: Identity, request: Req) => Promise<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      void (async () => {
+        const identity = await authenticate(call.metadata);
+        const problem = violations(schema, codec.encode(call.request).finish());
+        if (problem) throw new OrderError(grpc.status.INVALID_ARGUMENT, "INVALID_REQUEST", problem);
+        return handle(identity, call.request);
+      })().then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toServiceError(error, logger)),
+      );
+    };
+  }
+
+  // The rest of the contract lands in later steps; until then callers get a clear UNIMPLEMENTED.
+  const unimplemented = (name: string) => ({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not available in this version of the order service` });
+  const unaryNotYet =
+    <Req, Res>(name: string): grpc.handleUnaryCall<Req, Res> =>
+    (_call, callback) =>
+      callback(unimplemented(name));
+  const streamNotYet =
+    <Req, Res>(name: string): grpc.handleServerStreamingCall<Req, Res> & grpc.handleBidiStreamingCall<Req, Res> =>
+    (call: grpc.ServerWritableStream<Req, Res> | grpc.ServerDuplexStream<Req, Res>) =>
+      call.emit("error", unimplemented(name));
+
+  return {
+    placeOrder: unary(PlaceOrderRequestSchema, PlaceOrderRequest, async (identity, request) => ({ order: await desk.place(identity, request) })),
+    cancelOrder: unary(CancelOrderRequestSchema, CancelOrderRequest, async (identity, request) => ({ order: await desk.cancel(identity, request) })),
+    replaceOrder: unary(ReplaceOrderRequestSchema, ReplaceOrderRequest, async (identity, request) => ({ order: await desk.replace(identity, request) })),
+    getOrder: unary(GetOrderRequestSchema, GetOrderRequest, async (identity, request) => ({ order: await desk.get(identity, request) })),
+    listOrders: unaryNotYet("ListOrders"),
+    cancelAllOrders: unaryNotYet("CancelAllOrders"),
+    listExecutions: unaryNotYet("ListExecutions"),
+    getPositions: unaryNotYet("GetPositions"),
+    streamOrderUpdates: streamNotYet("StreamOrderUpdates"),
+    orderEntry: streamNotYet("OrderEntry"),
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * protovalidate over requests that arrive as ts-proto objects: the same bytes are read as the
+ * protobuf-es message the validator understands, so the rules in the .proto files are the ones
+ * enforced. The error names each field and rule that failed.
+ */
+import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
+import { createValidator } from "@bufbuild/protovalidate";
+
+const validator = createValidator();
+
+/** The violations of `encoded` as one message ("field: problem; ..."), or undefined when valid. */
+export function violations(schema: DescMessage, encoded: Uint8Array): string | undefined {
+  const result = validator.validate(schema, fromBinary(schema, encoded));
+  if (result.kind === "valid") return undefined;
+  if (result.kind === "error") return result.error.message;
+  return result.violations
+    .map((v) => {
+      const field = v.field.map((f) => ("name" in f ? f.name : "")).filter(Boolean).join(".");
+      return field ? `${field}: ${v.message}` : v.message;
+    })
+    .join("; ");
+}
