@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The platform's own processes on loopback, beside the stack: for now the matching engine.
+# The platform's own processes on loopback, beside the stack: the matching engine and the order
+# service (run from its TypeScript sources; settings from .env.example, overridden by .env).
 #   scripts/services.sh up|down|status
 # Data, logs and pids live under .run/ like the stack's; `down` stops only what `up` started.
 set -euo pipefail
@@ -10,7 +11,27 @@ engine_metrics=${HFT_ENGINE_METRICS_LISTEN:-127.0.0.1:9464}
 engine_pidfile=$run_dir/engine/engine.pid
 engine_binary=$root/engine-cpp/build/hft-engine
 
+order_pidfile=$run_dir/order-service/order-service.pid
+
 log() { printf '[services] %s\n' "$*"; }
+
+# Whether `pattern` appeared in `file` after byte `offset` (the log's size before this start):
+# lines from earlier runs must not count.
+logged_since() {
+  local file=$1 offset=$2 pattern=$3
+  [ -f "$file" ] && tail -c +"$((offset + 1))" "$file" | grep -qF "$pattern"
+}
+log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# The services read their settings from the environment: the documented defaults, then .env.
+load_env() {
+  set -a
+  # shellcheck disable=SC1091
+  . "$root/.env.example"
+  # shellcheck disable=SC1091
+  [ -f "$root/.env" ] && . "$root/.env"
+  set +a
+}
 
 engine_alive() {
   [ -f "$engine_pidfile" ] && [ -r "/proc/$(cat "$engine_pidfile")/cmdline" ] &&
@@ -26,10 +47,11 @@ engine_up() {
     ninja -C "$root/engine-cpp/build" hft-engine >/dev/null
   fi
   log "starting hft-engine on $engine_listen"
+  local offset; offset=$(log_size "$run_dir/logs/engine.log")
   nohup "$engine_binary" --listen="$engine_listen" --metrics-listen="$engine_metrics" --data-dir="$run_dir/engine" >>"$run_dir/logs/engine.log" 2>&1 &
   echo $! >"$engine_pidfile"
   for _ in $(seq 1 50); do
-    grep -q "listening on $engine_listen" "$run_dir/logs/engine.log" 2>/dev/null && return 0
+    logged_since "$run_dir/logs/engine.log" "$offset" "listening on $engine_listen" && return 0
     engine_alive || { log "hft-engine exited; see $run_dir/logs/engine.log"; return 1; }
     sleep 0.2
   done
@@ -56,9 +78,58 @@ engine_status() {
   fi
 }
 
+order_alive() {
+  [ -f "$order_pidfile" ] && [ -r "/proc/$(cat "$order_pidfile")/cmdline" ] &&
+    tr '\0' ' ' <"/proc/$(cat "$order_pidfile")/cmdline" | grep -qF order-service/src/main.ts
+}
+
+order_up() {
+  mkdir -p "$run_dir/order-service" "$run_dir/logs"
+  order_alive && return 0
+  load_env
+  log "starting the order service on $ORDER_SERVICE_LISTEN"
+  local offset; offset=$(log_size "$run_dir/logs/order-service.log")
+  cd "$root"
+  nohup node --conditions=@hft/source --import tsx order-service/src/main.ts >>"$run_dir/logs/order-service.log" 2>&1 &
+  echo $! >"$order_pidfile"
+  for _ in $(seq 1 150); do
+    logged_since "$run_dir/logs/order-service.log" "$offset" '"msg":"order service listening"' && return 0
+    order_alive || { log "the order service exited; see $run_dir/logs/order-service.log"; tail -n 5 "$run_dir/logs/order-service.log"; return 1; }
+    sleep 0.1
+  done
+  log "the order service did not report listening; see $run_dir/logs/order-service.log"
+  return 1
+}
+
+order_down() {
+  if order_alive; then
+    log "stopping the order service (SIGTERM: drain calls, commit the projection, flush Kafka)"
+    local pid; pid=$(cat "$order_pidfile")
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$order_pidfile"
+}
+
+order_status() {
+  load_env
+  if order_alive; then
+    echo "orders    up    $ORDER_SERVICE_LISTEN  (gRPC hft.v1.OrderService)"
+  else
+    echo "orders    down  $ORDER_SERVICE_LISTEN"
+    return 1
+  fi
+}
+
 case "${1:-}" in
-  up) engine_up && engine_status ;;
-  down) engine_down ;;
-  status) engine_status ;;
+  up) engine_up && order_up && engine_status && order_status ;;
+  # The order service goes first: it commits its projection while the engine still answers.
+  down) order_down; engine_down ;;
+  status)
+    code=0
+    engine_status || code=1
+    order_status || code=1
+    exit $code
+    ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

@@ -56,6 +56,13 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("takes one host:port where one address is expected", () => {
+    const listen = { LISTEN: env.hostPort() };
+    expect(loadConfig(listen, { LISTEN: "127.0.0.1:50061" })).toEqual({ LISTEN: "127.0.0.1:50061" });
+    expect(loadConfig(listen, { LISTEN: "[::1]:50061" })).toEqual({ LISTEN: "[::1]:50061" });
+    expect(() => loadConfig(listen, { LISTEN: "a:1,b:2" })).toThrow('LISTEN: expected host:port; got "a:1,b:2"');
+  });
+
   it("masks a password inside a URL it echoes", () => {
     expect(problemsOf({ ...good, DATABASE_URL: "mysql://hft:s3cret@db/hft" })).toEqual([
       'DATABASE_URL: expected a postgres:// or postgresql:// URL; got "mysql://hft:***@db/hft"',

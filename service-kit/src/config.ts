@@ -99,6 +99,9 @@ export const env = {
     z
       .enum(["true", "false", "1", "0", "yes", "no"], { error: "expected true or false" })
       .transform((value) => value === "true" || value === "1" || value === "yes"),
+  /** One `host:port` (a listen or connect address). */
+  hostPort: () =>
+    z.string({ error: "expected host:port" }).regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: "expected host:port" }),
   /** A comma-separated list of `host:port` pairs. */
   hostPorts: () =>
     z

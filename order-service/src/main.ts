@@ -1,0 +1,136 @@
+/**
+ * hft-order-service: OrderService over gRPC in front of the engine shards, and (on the replica
+ * that holds the lock) the projection of each shard's events into PostgreSQL and Kafka.
+ * SIGTERM/SIGINT: stop taking calls, let running ones finish, commit the projection's last
+ * batch, flush the producer, close the engine links, exit 0.
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  ConfigError,
+  type ConfigShape,
+  createKafkaClient,
+  createLogger,
+  createPostgresPool,
+  createTokenVerifier,
+  env,
+  kafkaConfig,
+  loadConfig,
+  postgresConfig,
+  serviceConfig,
+} from "@hft/service-kit";
+import { OrderServiceService } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { Catalog } from "./catalog.js";
+import { EngineLink } from "./engine-link.js";
+import { defineShardInstruments } from "./instrument-sync.js";
+import { OrderDesk } from "./order-desk.js";
+import { Leadership } from "./projection/leadership.js";
+import { Projector } from "./projection/projector.js";
+import { orderServiceHandlers } from "./service.js";
+import { parseShards } from "./shards.js";
+
+const configShape = {
+  ...serviceConfig,
+  ...postgresConfig,
+  ...kafkaConfig,
+  ORDER_SERVICE_LISTEN: env.hostPort().default("127.0.0.1:50061"),
+  ENGINE_SHARDS: env.text().default("default=127.0.0.1:50051@1"),
+  AUTH_ISSUER: env.text(),
+  AUTH_AUDIENCE: env.text(),
+  AUTH_HS256_SECRET: env.text(32).optional(),
+  AUTH_JWKS_FILE: env.text().optional(),
+  PROJECTION_LOCK_KEY: env.int(1, 2 ** 31 - 1).default(727_001),
+} satisfies ConfigShape;
+const config = (() => {
+  try {
+    return loadConfig(configShape);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`hft-order-service: ${error.message}`);
+    process.exit(2);
+  }
+})();
+const logger = createLogger({ service: "order-service", level: config.LOG_LEVEL });
+const shards = (() => {
+  try {
+    return parseShards(config.ENGINE_SHARDS);
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    process.exit(2);
+  }
+})();
+
+const pool = createPostgresPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: "hft-order-service", logger });
+const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-order-service`, logger });
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+const catalog = new Catalog(pool);
+const verify = await createTokenVerifier({
+  hs256Secret: config.AUTH_HS256_SECRET,
+  jwksFile: config.AUTH_JWKS_FILE,
+  issuer: config.AUTH_ISSUER,
+  audience: config.AUTH_AUDIENCE,
+});
+
+const links = new Map(
+  shards.map((shard) => [
+    shard.name,
+    new EngineLink({
+      shard: shard.name,
+      address: shard.address,
+      onStateChange: (state, reason) => {
+        logger.info({ shard: shard.name, state, reason }, "engine link");
+        if (state === "ready") {
+          defineShardInstruments(catalog, links.get(shard.name)!, shard.name).then(
+            (count) => logger.info({ shard: shard.name, count }, "instruments defined in the engine"),
+            (error: unknown) => logger.error({ shard: shard.name, err: error }, "defining instruments failed"),
+          );
+        }
+      },
+    }),
+  ]),
+);
+
+let projectors: Projector[] = [];
+const leadership = new Leadership({
+  databaseUrl: config.DATABASE_URL,
+  lockKey: BigInt(config.PROJECTION_LOCK_KEY),
+  logger,
+  onAcquired: async () => {
+    await producer.connect();
+    projectors = shards.map((shard) => new Projector({ shard: shard.name, engineAddress: shard.address, pool, producer, logger }));
+    await Promise.all(projectors.map((p) => p.start()));
+  },
+  onLost: async () => {
+    await Promise.all(projectors.map((p) => p.stop()));
+    projectors = [];
+  },
+});
+
+const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.max_receive_message_length": 4 << 20 });
+server.addService(OrderServiceService, orderServiceHandlers({ desk: new OrderDesk({ pool, catalog, shards, links }), verify, logger }));
+await new Promise<void>((resolve, reject) =>
+  server.bindAsync(config.ORDER_SERVICE_LISTEN, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+).catch((error: Error) => {
+  logger.fatal({ err: error }, `cannot listen on ${config.ORDER_SERVICE_LISTEN}`);
+  process.exit(1);
+});
+leadership.start();
+logger.info({ listen: config.ORDER_SERVICE_LISTEN, shards: shards.map((s) => `${s.name}=${s.address}`) }, "order service listening");
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "draining");
+  await new Promise<void>((resolve) => {
+    const force = setTimeout(() => (server.forceShutdown(), resolve()), 5_000);
+    server.tryShutdown(() => (clearTimeout(force), resolve()));
+  });
+  await leadership.stop();
+  await producer.disconnect();
+  for (const link of links.values()) link.close();
+  await pool.end();
+  logger.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
