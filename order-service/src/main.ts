@@ -105,8 +105,10 @@ const leadership = new Leadership({
   },
 });
 
+const desk = new OrderDesk({ pool, catalog, shards, links });
+setInterval(() => desk.sweepRateLimiter(), 10_000).unref();
 const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.max_receive_message_length": 4 << 20 });
-server.addService(OrderServiceService, orderServiceHandlers({ desk: new OrderDesk({ pool, catalog, shards, links }), verify, logger }));
+server.addService(OrderServiceService, orderServiceHandlers({ desk, verify, logger }));
 await new Promise<void>((resolve, reject) =>
   server.bindAsync(config.ORDER_SERVICE_LISTEN, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
 ).catch((error: Error) => {

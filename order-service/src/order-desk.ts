@@ -9,10 +9,11 @@ import type pg from "pg";
 import { DecimalError, type Identity, formatScaled, fromUnits, toUnits } from "@hft/service-kit";
 import type { CommandAck } from "@hft/contract/grpc/hft/v1/engine_service.js";
 import { type CancelOrderRequest, type GetOrderRequest, Order, type PlaceOrderRequest, type ReplaceOrderRequest } from "@hft/contract/grpc/hft/v1/order_service.js";
-import { OrderStatus, OrderType, RejectReason } from "@hft/contract/grpc/hft/v1/types.js";
+import { OrderStatus, OrderType, RejectReason, Side } from "@hft/contract/grpc/hft/v1/types.js";
 import type { Account, Catalog, Instrument } from "./catalog.js";
 import { type EngineLink, EngineUnavailableError } from "./engine-link.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
+import { OrderRateLimiter, type RiskLimits, checkOrderRisk } from "./risk.js";
 import { orderMessage, toTimestamp, trimDecimal } from "./projection/records.js";
 import { type ShardConfig, shardOfOrder } from "./shards.js";
 
@@ -35,12 +36,23 @@ export interface OrderDeskOptions {
   readonly links: ReadonlyMap<string, EngineLink>;
   /** How long a read after a cancel or replace waits for the projection to show it. */
   readonly projectionWaitMs?: number;
+  /** Counts orders per account for max_orders_per_second (per process). */
+  readonly rateLimiter?: OrderRateLimiter;
 }
 
 const openStatuses = new Set([OrderStatus.ORDER_STATUS_PENDING_TRIGGER, OrderStatus.ORDER_STATUS_NEW, OrderStatus.ORDER_STATUS_PARTIALLY_FILLED]);
 
 export class OrderDesk {
-  constructor(private readonly options: OrderDeskOptions) {}
+  private readonly rateLimiter: OrderRateLimiter;
+
+  constructor(private readonly options: OrderDeskOptions) {
+    this.rateLimiter = options.rateLimiter ?? new OrderRateLimiter();
+  }
+
+  /** Forgets accounts with no order in the rate window; call it now and then. */
+  sweepRateLimiter(): void {
+    this.rateLimiter.sweep();
+  }
 
   async place(identity: Identity, request: PlaceOrderRequest): Promise<Order> {
     const account = await this.actingAccount(identity, request.account, true);
@@ -55,6 +67,12 @@ export class OrderDesk {
     const requestHash = createHash("sha256").update(JSON.stringify({ ...request, account: account.name })).digest("hex");
     const earlier = await this.claimClientOrderId(account, request.clientOrderId, requestHash);
     if (earlier) return earlier;
+    try {
+      await this.checkRisk(account, instrument, request, units.price, units.quantity);
+    } catch (error) {
+      await this.releaseClientOrderId(account, request.clientOrderId);
+      throw error;
+    }
 
     const link = this.link(instrument.shard);
     let ack: CommandAck;
@@ -119,6 +137,70 @@ export class OrderDesk {
   async get(identity: Identity, request: GetOrderRequest): Promise<Order> {
     const row = await this.ownedOrder(identity, request.orderId);
     return orderMessage(row, await this.names([row]));
+  }
+
+  /**
+   * The account's risk limits against its position, open orders and the last trade, all read in
+   * one query from the projection. An account without a risk_limits row has no limits.
+   */
+  private async checkRisk(account: Account, instrument: Instrument, request: PlaceOrderRequest, price: bigint, quantity: bigint): Promise<void> {
+    const { rows } = await this.options.pool.query<{
+      max_order_quantity: string | null;
+      max_order_notional: string | null;
+      max_position: string | null;
+      price_collar_bps: number | null;
+      max_orders_per_second: number | null;
+      kill_switch: boolean;
+      net_quantity: string | null;
+      open_buy: string;
+      open_sell: string;
+      last_price: string | null;
+    }>(
+      `SELECT r.max_order_quantity::text, r.max_order_notional::text, r.max_position::text, r.price_collar_bps,
+              r.max_orders_per_second, r.kill_switch,
+              (SELECT p.net_quantity::text FROM positions p WHERE p.account_id = r.account_id AND p.instrument_id = $2) AS net_quantity,
+              (SELECT coalesce(sum(o.quantity - o.filled_quantity) FILTER (WHERE o.side = 'buy'), 0)::text FROM orders o
+                WHERE o.account_id = r.account_id AND o.instrument_id = $2 AND o.status IN ('pending_trigger', 'new', 'partially_filled')) AS open_buy,
+              (SELECT coalesce(sum(o.quantity - o.filled_quantity) FILTER (WHERE o.side = 'sell'), 0)::text FROM orders o
+                WHERE o.account_id = r.account_id AND o.instrument_id = $2 AND o.status IN ('pending_trigger', 'new', 'partially_filled')) AS open_sell,
+              (SELECT e.price::text FROM executions e WHERE e.instrument_id = $2 ORDER BY e.sequence DESC LIMIT 1) AS last_price
+         FROM risk_limits r WHERE r.account_id = $1`,
+      [account.id.toString(), instrument.id],
+    );
+    const row = rows[0];
+    if (!row) return;
+    const limits: RiskLimits = {
+      maxOrderQuantity: row.max_order_quantity,
+      maxOrderNotional: row.max_order_notional,
+      maxPosition: row.max_position,
+      priceCollarBps: row.price_collar_bps,
+      maxOrdersPerSecond: row.max_orders_per_second,
+      killSwitch: row.kill_switch,
+    };
+    const lots = (value: string) => toUnits(value, instrument.lotSize, "quantity", { allowZero: true, allowNegative: true });
+    const types = { [OrderType.ORDER_TYPE_LIMIT]: "limit", [OrderType.ORDER_TYPE_MARKET]: "market", [OrderType.ORDER_TYPE_STOP]: "stop", [OrderType.ORDER_TYPE_STOP_LIMIT]: "stop_limit" } as const;
+    const decision = checkOrderRisk(
+      {
+        accountId: account.id.toString(),
+        limits,
+        instrument,
+        order: {
+          side: request.side === Side.SIDE_BUY ? "buy" : "sell",
+          type: types[request.type as keyof typeof types],
+          price: price === 0n ? undefined : price,
+          quantity,
+        },
+        position: row.net_quantity === null ? 0n : lots(row.net_quantity),
+        openBuyQuantity: lots(row.open_buy),
+        openSellQuantity: lots(row.open_sell),
+        lastTradePrice: row.last_price === null ? undefined : toUnits(row.last_price, instrument.tickSize, "price"),
+      },
+      this.rateLimiter,
+    );
+    if (!decision.ok) {
+      const code = decision.rule === "orders_per_second" ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.FAILED_PRECONDITION;
+      throw new OrderError(code, decision.reason, `risk rule ${decision.rule}: ${decision.message}`);
+    }
   }
 
   private async actingAccount(identity: Identity, requested: string, trading: boolean): Promise<Account> {

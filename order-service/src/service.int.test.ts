@@ -167,6 +167,27 @@ describe("OrderService over gRPC", () => {
     await expect(place({ clientOrderId: "bad-4", symbol: "DOGE-USD" })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: "symbol DOGE-USD is not listed" });
   });
 
+  it("refuses what the account's risk limits forbid, naming the rule, and frees the client_order_id", async () => {
+    await db.pool.query("INSERT INTO risk_limits (account_id, max_order_quantity, price_collar_bps) SELECT account_id, 0.01, 500 FROM accounts WHERE name = 'alice'");
+    try {
+      const refused = place({ clientOrderId: "risk-1", quantity: "0.02" });
+      await expect(refused).rejects.toMatchObject({
+        code: grpc.status.FAILED_PRECONDITION,
+        details: "risk rule max_order_quantity: quantity 0.02 exceeds max_order_quantity 0.01",
+      });
+      expect((await refused.catch((e: grpc.ServiceError) => e)).metadata.get("hft-reason")).toEqual(["RISK_MAX_QUANTITY"]);
+      // The last trade was at 10000.5: 5% either side is the collar.
+      await expect(place({ clientOrderId: "risk-2", price: "11000" })).rejects.toMatchObject({ details: expect.stringMatching(/^risk rule price_collar: /) });
+      // Nothing was sent, so the same client_order_id may carry the corrected order.
+      expect((await place({ clientOrderId: "risk-1", quantity: "0.01", price: "10400" })).status).toBe(OrderStatus.ORDER_STATUS_NEW);
+
+      await db.pool.query("UPDATE risk_limits SET kill_switch = true WHERE account_id = (SELECT account_id FROM accounts WHERE name = 'alice')");
+      await expect(place({ clientOrderId: "risk-3", price: "10400" })).rejects.toMatchObject({ details: "risk rule kill_switch: kill_switch is on: the account may not place new orders" });
+    } finally {
+      await db.pool.query("DELETE FROM risk_limits");
+    }
+  });
+
   it("checks who may act for which account", async () => {
     await expect(place({ clientOrderId: "x-1", account: "bob" })).rejects.toMatchObject({
       code: grpc.status.PERMISSION_DENIED,
