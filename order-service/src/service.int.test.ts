@@ -175,7 +175,11 @@ describe("OrderService over gRPC", () => {
         code: grpc.status.FAILED_PRECONDITION,
         details: "risk rule max_order_quantity: quantity 0.02 exceeds max_order_quantity 0.01",
       });
-      expect((await refused.catch((e: grpc.ServiceError) => e)).metadata.get("hft-reason")).toEqual(["RISK_MAX_QUANTITY"]);
+      const error = (await refused.then(
+        () => undefined,
+        (e: grpc.ServiceError) => e,
+      ))!;
+      expect(error.metadata.get("hft-reason")).toEqual(["RISK_MAX_QUANTITY"]);
       // The last trade was at 10000.5: 5% either side is the collar.
       await expect(place({ clientOrderId: "risk-2", price: "11000" })).rejects.toMatchObject({ details: expect.stringMatching(/^risk rule price_collar: /) });
       // Nothing was sent, so the same client_order_id may carry the corrected order.
