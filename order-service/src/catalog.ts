@@ -4,6 +4,7 @@
  * (at most every `reloadMs`), so an instrument or account added while running is found.
  */
 import type pg from "pg";
+import type { Names } from "./projection/records.js";
 
 export interface Instrument {
   readonly id: number;
@@ -118,4 +119,15 @@ export class Catalog {
     }
     this.lastReload = Date.now();
   }
+}
+
+/** Symbols and account names of projected rows, for turning them into hft.v1 messages. */
+export async function namesOf(catalog: Catalog, rows: readonly { instrument_id: number; account_id: string }[]): Promise<Names> {
+  const symbols = new Map<number, string>();
+  const accounts = new Map<string, string>();
+  for (const row of rows) {
+    if (!symbols.has(row.instrument_id)) symbols.set(row.instrument_id, (await catalog.instrumentById(row.instrument_id))?.symbol ?? String(row.instrument_id));
+    if (!accounts.has(row.account_id)) accounts.set(row.account_id, (await catalog.accountById(BigInt(row.account_id)))?.name ?? row.account_id);
+  }
+  return { symbol: (id) => symbols.get(id) ?? String(id), account: (id) => accounts.get(id) ?? id };
 }

@@ -25,6 +25,7 @@ import { defineShardInstruments } from "./instrument-sync.js";
 import { OrderDesk } from "./order-desk.js";
 import { Leadership } from "./projection/leadership.js";
 import { Projector } from "./projection/projector.js";
+import { Reads } from "./reads.js";
 import { orderServiceHandlers } from "./service.js";
 import { parseShards } from "./shards.js";
 
@@ -38,6 +39,7 @@ const configShape = {
   AUTH_AUDIENCE: env.text(),
   AUTH_HS256_SECRET: env.text(32).optional(),
   AUTH_JWKS_FILE: env.text().optional(),
+  PAGE_TOKEN_KEY: env.text(32),
   PROJECTION_LOCK_KEY: env.int(1, 2 ** 31 - 1).default(727_001),
 } satisfies ConfigShape;
 const config = (() => {
@@ -108,7 +110,8 @@ const leadership = new Leadership({
 const desk = new OrderDesk({ pool, catalog, shards, links });
 setInterval(() => desk.sweepRateLimiter(), 10_000).unref();
 const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.max_receive_message_length": 4 << 20 });
-server.addService(OrderServiceService, orderServiceHandlers({ desk, verify, logger }));
+const reads = new Reads({ pool, catalog, pageTokenKey: config.PAGE_TOKEN_KEY, readableAccount: (identity, requested) => desk.readableAccount(identity, requested) });
+server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, verify, logger }));
 await new Promise<void>((resolve, reject) =>
   server.bindAsync(config.ORDER_SERVICE_LISTEN, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
 ).catch((error: Error) => {

@@ -10,7 +10,7 @@ import { DecimalError, type Identity, formatScaled, fromUnits, toUnits } from "@
 import type { CommandAck } from "@hft/contract/grpc/hft/v1/engine_service.js";
 import { type CancelOrderRequest, type GetOrderRequest, Order, type PlaceOrderRequest, type ReplaceOrderRequest } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { OrderStatus, OrderType, RejectReason, Side } from "@hft/contract/grpc/hft/v1/types.js";
-import type { Account, Catalog, Instrument } from "./catalog.js";
+import { type Account, type Catalog, type Instrument, namesOf } from "./catalog.js";
 import { type EngineLink, EngineUnavailableError } from "./engine-link.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
 import { OrderRateLimiter, type RiskLimits, checkOrderRisk } from "./risk.js";
@@ -136,7 +136,7 @@ export class OrderDesk {
 
   async get(identity: Identity, request: GetOrderRequest): Promise<Order> {
     const row = await this.ownedOrder(identity, request.orderId);
-    return orderMessage(row, await this.names([row]));
+    return orderMessage(row, await namesOf(this.options.catalog, [row]));
   }
 
   /**
@@ -203,6 +203,11 @@ export class OrderDesk {
     }
   }
 
+  /** The account a caller may read: its own, or any for an admin. */
+  readableAccount(identity: Identity, requested: string): Promise<Account> {
+    return this.actingAccount(identity, requested, false);
+  }
+
   private async actingAccount(identity: Identity, requested: string, trading: boolean): Promise<Account> {
     const name = requested || identity.account;
     if (name !== identity.account && identity.role !== "admin") {
@@ -264,7 +269,7 @@ export class OrderDesk {
       account.id.toString(),
       clientOrderId,
     ]);
-    if (projected.rows[0]) return orderMessage(projected.rows[0], await this.names(projected.rows));
+    if (projected.rows[0]) return orderMessage(projected.rows[0], await namesOf(this.options.catalog, projected.rows));
     throw new OrderError(
       grpc.status.ABORTED,
       "REQUEST_IN_FLIGHT",
@@ -299,7 +304,7 @@ export class OrderDesk {
   private async afterChange(orderId: string, sequence: bigint): Promise<Order> {
     const row = await this.waitForOrder(orderId, sequence);
     if (!row) throw new OrderError(grpc.status.DEADLINE_EXCEEDED, "PROJECTION_BEHIND", `order ${orderId} changed at sequence ${sequence}, but the record has not caught up yet; read it again shortly`);
-    return orderMessage(row, await this.names([row]));
+    return orderMessage(row, await namesOf(this.options.catalog, [row]));
   }
 
   private refuseRejected(ack: CommandAck, orderId: string): void {
@@ -313,15 +318,6 @@ export class OrderDesk {
     }
   }
 
-  private async names(rows: OrderRow[]) {
-    const symbols = new Map<number, string>();
-    const accounts = new Map<string, string>();
-    for (const row of rows) {
-      symbols.set(row.instrument_id, (await this.options.catalog.instrumentById(row.instrument_id))?.symbol ?? String(row.instrument_id));
-      accounts.set(row.account_id, (await this.options.catalog.accountById(BigInt(row.account_id)))?.name ?? row.account_id);
-    }
-    return { symbol: (id: number) => symbols.get(id) ?? String(id), account: (id: string) => accounts.get(id) ?? id };
-  }
 }
 
 function convert<T>(conversion: () => T): T {

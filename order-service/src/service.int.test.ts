@@ -9,6 +9,12 @@ import {
   type CancelOrderResponse,
   type GetOrderRequest,
   type GetOrderResponse,
+  type GetPositionsRequest,
+  type GetPositionsResponse,
+  type ListExecutionsRequest,
+  type ListExecutionsResponse,
+  type ListOrdersRequest,
+  type ListOrdersResponse,
   type Order,
   OrderServiceClient,
   OrderServiceService,
@@ -23,6 +29,7 @@ import { Catalog } from "./catalog.js";
 import { EngineLink } from "./engine-link.js";
 import { defineShardInstruments } from "./instrument-sync.js";
 import { OrderDesk } from "./order-desk.js";
+import { Reads } from "./reads.js";
 import { Projector } from "./projection/projector.js";
 import { orderServiceHandlers } from "./service.js";
 import { parseShards } from "./shards.js";
@@ -87,7 +94,8 @@ beforeAll(async () => {
 
   const desk = new OrderDesk({ pool: db.pool, catalog, shards, links: new Map([["default", link]]) });
   server = new grpc.Server();
-  server.addService(OrderServiceService, orderServiceHandlers({ desk, verify: await createTokenVerifier({ hs256Secret: secret, issuer, audience }), logger }));
+  const reads = new Reads({ pool: db.pool, catalog, pageTokenKey: "page-token-key-for-tests-0123456789abcdef", readableAccount: (i, a) => desk.readableAccount(i, a) });
+  server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, verify: await createTokenVerifier({ hs256Secret: secret, issuer, audience }), logger }));
   const port = await freePort();
   await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
   client = new OrderServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -205,4 +213,52 @@ describe("OrderService over gRPC", () => {
       new Promise((resolve, reject) => client.placeOrder({ ...limitOrder, clientOrderId: "x-5" }, (e, r) => (e ? reject(e) : resolve(r)))),
     ).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
   });
+
+  it("lists orders newest first, page by page, with tokens bound to their filters", async () => {
+    for (let n = 0; n < 5; n++) await place({ clientOrderId: `page-${n}`, price: `${10_600 + n}` }, "bob");
+    const listRequest: ListOrdersRequest = { symbol: "BTC-USD", statuses: [OrderStatus.ORDER_STATUS_NEW], side: Side.SIDE_SELL, startTime: undefined, endTime: undefined, pageSize: 2, pageToken: "", account: "" };
+    await waitForProjection(`page-4`, "bob");
+    const seen: string[] = [];
+    let request = listRequest;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await call<ListOrdersRequest, ListOrdersResponse>(client.listOrders, request, "bob");
+      seen.push(...page.orders.map((o) => o.clientOrderId));
+      if (page.nextPageToken === "") break;
+      request = { ...listRequest, pageToken: page.nextPageToken };
+    }
+    // x-4 is older: the admin placed it for bob above.
+    expect(seen).toEqual(["page-4", "page-3", "page-2", "page-1", "page-0", "x-4"]);
+
+    const first = await call<ListOrdersRequest, ListOrdersResponse>(client.listOrders, listRequest, "bob");
+    await expect(call(client.listOrders, { ...listRequest, side: Side.SIDE_BUY, pageToken: first.nextPageToken }, "bob")).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining("page_token"),
+    });
+    await expect(call(client.listOrders, { ...listRequest, pageToken: first.nextPageToken }, "alice")).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(call(client.listOrders, { ...listRequest, pageSize: 5000 }, "bob")).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^page_size: /) });
+  });
+
+  it("lists an account's executions and positions, and only its own", async () => {
+    const executions = await call<ListExecutionsRequest, ListExecutionsResponse>(
+      client.listExecutions,
+      { symbol: "", orderId: "", startTime: undefined, endTime: undefined, pageSize: 0, pageToken: "", account: "" },
+      "bob",
+    );
+    expect(executions.executions.length).toBeGreaterThan(0);
+    expect(new Set(executions.executions.map((e) => e.account))).toEqual(new Set(["bob"]));
+    expect(executions.executions[0]).toMatchObject({ symbol: "BTC-USD", side: Side.SIDE_BUY, price: "10000.5", quantity: "0.002", clientOrderId: "bid-2" });
+
+    const positions = await call<GetPositionsRequest, GetPositionsResponse>(client.getPositions, { symbol: "BTC-USD", account: "" }, "bob");
+    expect(positions.positions).toEqual([expect.objectContaining({ account: "bob", symbol: "BTC-USD", netQuantity: "0.002", averagePrice: "10000.5", realizedPnl: "0" })]);
+    await expect(call(client.getPositions, { symbol: "", account: "bob" }, "alice")).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+  });
 });
+
+async function waitForProjection(clientOrderId: string, account: string): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    const { rowCount } = await db.pool.query("SELECT 1 FROM orders o JOIN accounts a USING (account_id) WHERE a.name = $1 AND o.client_order_id = $2", [account, clientOrderId]);
+    if (rowCount) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`order ${clientOrderId} never reached the projection`);
+}

@@ -10,18 +10,25 @@ import { AuthError, type Identity, type Logger, type TokenVerifier, bearerToken 
 import {
   CancelOrderRequestSchema,
   GetOrderRequestSchema,
+  GetPositionsRequestSchema,
+  ListExecutionsRequestSchema,
+  ListOrdersRequestSchema,
   PlaceOrderRequestSchema,
   ReplaceOrderRequestSchema,
 } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import {
   CancelOrderRequest,
   GetOrderRequest,
+  GetPositionsRequest,
+  ListExecutionsRequest,
+  ListOrdersRequest,
   type OrderServiceServer,
   PlaceOrderRequest,
   ReplaceOrderRequest,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { EngineUnavailableError } from "./engine-link.js";
 import { type OrderDesk, OrderError } from "./order-desk.js";
+import type { Reads } from "./reads.js";
 import { violations } from "./validation.js";
 
 interface Encoder<T> {
@@ -44,11 +51,12 @@ function reasonMetadata(reason: string): grpc.Metadata {
 
 export interface OrderServiceDeps {
   readonly desk: OrderDesk;
+  readonly reads: Reads;
   readonly verify: TokenVerifier;
   readonly logger: Logger;
 }
 
-export function orderServiceHandlers({ desk, verify, logger }: OrderServiceDeps): OrderServiceServer {
+export function orderServiceHandlers({ desk, reads, verify, logger }: OrderServiceDeps): OrderServiceServer {
   async function authenticate(metadata: grpc.Metadata): Promise<Identity> {
     const header = metadata.get("authorization")[0];
     return verify(bearerToken(typeof header === "string" ? header : header?.toString()));
@@ -88,10 +96,10 @@ export function orderServiceHandlers({ desk, verify, logger }: OrderServiceDeps)
     cancelOrder: unary(CancelOrderRequestSchema, CancelOrderRequest, async (identity, request) => ({ order: await desk.cancel(identity, request) })),
     replaceOrder: unary(ReplaceOrderRequestSchema, ReplaceOrderRequest, async (identity, request) => ({ order: await desk.replace(identity, request) })),
     getOrder: unary(GetOrderRequestSchema, GetOrderRequest, async (identity, request) => ({ order: await desk.get(identity, request) })),
-    listOrders: unaryNotYet("ListOrders"),
+    listOrders: unary(ListOrdersRequestSchema, ListOrdersRequest, (identity, request) => reads.listOrders(identity, request)),
+    listExecutions: unary(ListExecutionsRequestSchema, ListExecutionsRequest, (identity, request) => reads.listExecutions(identity, request)),
+    getPositions: unary(GetPositionsRequestSchema, GetPositionsRequest, async (identity, request) => ({ positions: await reads.getPositions(identity, request) })),
     cancelAllOrders: unaryNotYet("CancelAllOrders"),
-    listExecutions: unaryNotYet("ListExecutions"),
-    getPositions: unaryNotYet("GetPositions"),
     streamOrderUpdates: streamNotYet("StreamOrderUpdates"),
     orderEntry: streamNotYet("OrderEntry"),
   };
