@@ -8,13 +8,21 @@ import * as grpc from "@grpc/grpc-js";
 import type pg from "pg";
 import { DecimalError, type Identity, formatScaled, fromUnits, toUnits } from "@hft/service-kit";
 import type { CommandAck } from "@hft/contract/grpc/hft/v1/engine_service.js";
-import { type CancelOrderRequest, type GetOrderRequest, Order, type PlaceOrderRequest, type ReplaceOrderRequest } from "@hft/contract/grpc/hft/v1/order_service.js";
+import {
+  type CancelAllOrdersRequest,
+  type CancelAllOrdersResponse,
+  type CancelOrderRequest,
+  type GetOrderRequest,
+  Order,
+  type PlaceOrderRequest,
+  type ReplaceOrderRequest,
+} from "@hft/contract/grpc/hft/v1/order_service.js";
 import { OrderStatus, OrderType, RejectReason, Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { type Account, type Catalog, type Instrument, namesOf } from "./catalog.js";
 import { type EngineLink, EngineUnavailableError } from "./engine-link.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
-import { OrderRateLimiter, type RiskLimits, checkOrderRisk } from "./risk.js";
 import { orderMessage, toTimestamp, trimDecimal } from "./projection/records.js";
+import { OrderRateLimiter, type RiskLimits, checkOrderRisk } from "./risk.js";
 import { type ShardConfig, shardOfOrder } from "./shards.js";
 
 /** A refused request: the gRPC status, a stable reason for machines, a message for people. */
@@ -134,6 +142,35 @@ export class OrderDesk {
     return this.afterChange(request.orderId, ack.sequence);
   }
 
+  /**
+   * Cancels the account's open orders (of one symbol, or on every shard), engaging the kill
+   * switch first when asked so that nothing new slips in meanwhile. Releasing the switch is for
+   * admins and cancels nothing.
+   */
+  async cancelAll(identity: Identity, request: CancelAllOrdersRequest): Promise<CancelAllOrdersResponse> {
+    const account = await this.actingAccount(identity, request.account, !request.releaseKillSwitch);
+    if (request.releaseKillSwitch) {
+      if (identity.role !== "admin") throw new OrderError(grpc.status.PERMISSION_DENIED, "ADMIN_ONLY", "only admins release a kill switch");
+      await this.options.pool.query("UPDATE risk_limits SET kill_switch = false, updated_at = now() WHERE account_id = $1", [account.id.toString()]);
+      return { cancelledCount: 0, killSwitchEngaged: false };
+    }
+    if (request.engageKillSwitch) {
+      await this.options.pool.query(
+        `INSERT INTO risk_limits (account_id, kill_switch) VALUES ($1, true)
+         ON CONFLICT (account_id) DO UPDATE SET kill_switch = true, updated_at = now()`,
+        [account.id.toString()],
+      );
+    }
+    const instrument = request.symbol === "" ? undefined : await this.instrument(request.symbol, false);
+    const shards = instrument ? [instrument.shard] : this.options.shards.map((s) => s.name);
+    const acks = await Promise.all(
+      shards.map((shard) => this.link(shard).submit({ $case: "massCancel", value: { accountId: account.id, instrumentId: instrument?.id } })),
+    );
+    const cancelledCount = acks.flatMap((ack) => ack.events).filter((e) => e.event?.$case === "orderCancelled").length;
+    const { rows } = await this.options.pool.query<{ kill_switch: boolean }>("SELECT kill_switch FROM risk_limits WHERE account_id = $1", [account.id.toString()]);
+    return { cancelledCount, killSwitchEngaged: rows[0]?.kill_switch ?? false };
+  }
+
   async get(identity: Identity, request: GetOrderRequest): Promise<Order> {
     const row = await this.ownedOrder(identity, request.orderId);
     return orderMessage(row, await namesOf(this.options.catalog, [row]));
@@ -220,10 +257,10 @@ export class OrderDesk {
     return account;
   }
 
-  private async instrument(symbol: string): Promise<Instrument> {
+  private async instrument(symbol: string, trading = true): Promise<Instrument> {
     const instrument = await this.options.catalog.instrument(symbol);
     if (!instrument) throw new OrderError(grpc.status.NOT_FOUND, "UNKNOWN_SYMBOL", `symbol ${symbol} is not listed`);
-    if (instrument.tradingStatus !== "open") throw new OrderError(grpc.status.FAILED_PRECONDITION, "TRADING_NOT_OPEN", `${symbol} is ${instrument.tradingStatus}`);
+    if (trading && instrument.tradingStatus !== "open") throw new OrderError(grpc.status.FAILED_PRECONDITION, "TRADING_NOT_OPEN", `${symbol} is ${instrument.tradingStatus}`);
     return instrument;
   }
 

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaClient, createLogger, createMigrator, createTokenVerifier, kafkaConfig, loadConfig, signDevToken } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
 import {
+  type CancelAllOrdersRequest,
+  type CancelAllOrdersResponse,
   type CancelOrderRequest,
   type CancelOrderResponse,
   type GetOrderRequest,
@@ -251,6 +253,28 @@ describe("OrderService over gRPC", () => {
     const positions = await call<GetPositionsRequest, GetPositionsResponse>(client.getPositions, { symbol: "BTC-USD", account: "" }, "bob");
     expect(positions.positions).toEqual([expect.objectContaining({ account: "bob", symbol: "BTC-USD", netQuantity: "0.002", averagePrice: "10000.5", realizedPnl: "0" })]);
     await expect(call(client.getPositions, { symbol: "", account: "bob" }, "alice")).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+  });
+});
+
+describe("CancelAllOrders", () => {
+  it("cancels every open order of the account, engages the kill switch, and only an admin releases it", async () => {
+    await place({ clientOrderId: "all-1", price: "10700" }, "bob");
+    await place({ clientOrderId: "all-2", price: "10701" }, "bob");
+    const cancelAll = (request: Partial<CancelAllOrdersRequest>, account: string, role?: "viewer" | "trader" | "admin") =>
+      call<CancelAllOrdersRequest, CancelAllOrdersResponse>(client.cancelAllOrders, { symbol: "", engageKillSwitch: false, releaseKillSwitch: false, account: "", ...request }, account, role);
+
+    const result = await cancelAll({ engageKillSwitch: true }, "bob");
+    expect(result.killSwitchEngaged).toBe(true);
+    expect(result.cancelledCount).toBeGreaterThanOrEqual(2);
+    await expect(place({ clientOrderId: "all-3" }, "bob")).rejects.toMatchObject({ details: expect.stringMatching(/^risk rule kill_switch/) });
+    await expect(cancelAll({ releaseKillSwitch: true }, "bob")).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: "only admins release a kill switch" });
+    await expect(cancelAll({ engageKillSwitch: true, releaseKillSwitch: true }, "bob")).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "engage_kill_switch and release_kill_switch cannot both be set",
+    });
+    expect(await cancelAll({ releaseKillSwitch: true, account: "bob" }, "ops", "admin")).toEqual({ cancelledCount: 0, killSwitchEngaged: false });
+    expect((await place({ clientOrderId: "all-4", price: "10702" }, "bob")).status).toBe(OrderStatus.ORDER_STATUS_NEW);
+    expect((await cancelAll({ symbol: "BTC-USD" }, "bob")).cancelledCount).toBe(1);
   });
 });
 

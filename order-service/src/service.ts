@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { AuthError, type Identity, type Logger, type TokenVerifier, bearerToken } from "@hft/service-kit";
 import {
+  CancelAllOrdersRequestSchema,
   CancelOrderRequestSchema,
   GetOrderRequestSchema,
   GetPositionsRequestSchema,
@@ -17,6 +18,7 @@ import {
   ReplaceOrderRequestSchema,
 } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import {
+  CancelAllOrdersRequest,
   CancelOrderRequest,
   GetOrderRequest,
   GetPositionsRequest,
@@ -82,10 +84,6 @@ export function orderServiceHandlers({ desk, reads, verify, logger }: OrderServi
 
   // The rest of the contract lands in later steps; until then callers get a clear UNIMPLEMENTED.
   const unimplemented = (name: string) => ({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not available in this version of the order service` });
-  const unaryNotYet =
-    <Req, Res>(name: string): grpc.handleUnaryCall<Req, Res> =>
-    (_call, callback) =>
-      callback(unimplemented(name));
   const streamNotYet =
     <Req, Res>(name: string): grpc.handleServerStreamingCall<Req, Res> & grpc.handleBidiStreamingCall<Req, Res> =>
     (call: grpc.ServerWritableStream<Req, Res> | grpc.ServerDuplexStream<Req, Res>) =>
@@ -99,7 +97,7 @@ export function orderServiceHandlers({ desk, reads, verify, logger }: OrderServi
     listOrders: unary(ListOrdersRequestSchema, ListOrdersRequest, (identity, request) => reads.listOrders(identity, request)),
     listExecutions: unary(ListExecutionsRequestSchema, ListExecutionsRequest, (identity, request) => reads.listExecutions(identity, request)),
     getPositions: unary(GetPositionsRequestSchema, GetPositionsRequest, async (identity, request) => ({ positions: await reads.getPositions(identity, request) })),
-    cancelAllOrders: unaryNotYet("CancelAllOrders"),
+    cancelAllOrders: unary(CancelAllOrdersRequestSchema, CancelAllOrdersRequest, (identity, request) => desk.cancelAll(identity, request)),
     streamOrderUpdates: streamNotYet("StreamOrderUpdates"),
     orderEntry: streamNotYet("OrderEntry"),
   };
