@@ -25,6 +25,7 @@
 
 #include "hft/engine/journal.h"
 #include "hft/engine/matching_engine.h"
+#include "percentiles.h"
 #include "workload.h"
 
 namespace hft::engine::bench {
@@ -94,14 +95,6 @@ double calibrate_tsc() {
   }
   const uint64_t t1 = __rdtsc();
   return static_cast<double>(t1 - t0) / (seconds_since(start) * 1e9);
-}
-
-template <typename T>
-void print_percentiles(const char* what, std::vector<T> samples, double ticks_per_ns) {
-  std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) { return static_cast<double>(samples[std::min(samples.size() - 1, static_cast<size_t>(q * samples.size()))]) / ticks_per_ns; };
-  std::printf("  %-34s p50 %9.0f ns  p90 %9.0f  p99 %9.0f  p99.9 %9.0f  p99.99 %9.0f  max %11.0f\n", what, at(0.5), at(0.9), at(0.99), at(0.999),
-              at(0.9999), static_cast<double>(samples.back()) / ticks_per_ns);
 }
 
 EngineOptions engine_options() { return {.event_capacity = 1 << 16}; }
