@@ -11,11 +11,13 @@ import {
   createKafkaClient,
   createLogger,
   createPostgresPool,
+  createRedisClient,
   createTokenVerifier,
   env,
   kafkaConfig,
   loadConfig,
   postgresConfig,
+  redisConfig,
   serviceConfig,
 } from "@hft/service-kit";
 import { OrderServiceService } from "@hft/contract/grpc/hft/v1/order_service.js";
@@ -23,6 +25,7 @@ import { Catalog } from "./catalog.js";
 import { EngineLink } from "./engine-link.js";
 import { defineShardInstruments } from "./instrument-sync.js";
 import { OrderDesk } from "./order-desk.js";
+import { DEFAULT_ORDER_UPDATES_CHANNEL, OrderUpdateFeed, publishOrderUpdates } from "./order-updates.js";
 import { Leadership } from "./projection/leadership.js";
 import { Projector } from "./projection/projector.js";
 import { Reads } from "./reads.js";
@@ -32,6 +35,7 @@ import { parseShards } from "./shards.js";
 const configShape = {
   ...serviceConfig,
   ...postgresConfig,
+  ...redisConfig,
   ...kafkaConfig,
   ORDER_SERVICE_LISTEN: env.hostPort().default("127.0.0.1:50061"),
   ENGINE_SHARDS: env.text().default("default=127.0.0.1:50051@1"),
@@ -41,6 +45,7 @@ const configShape = {
   AUTH_JWKS_FILE: env.text().optional(),
   PAGE_TOKEN_KEY: env.text(32),
   PROJECTION_LOCK_KEY: env.int(1, 2 ** 31 - 1).default(727_001),
+  ORDER_UPDATES_CHANNEL: env.text().default(DEFAULT_ORDER_UPDATES_CHANNEL),
 } satisfies ConfigShape;
 const config = (() => {
   try {
@@ -64,7 +69,9 @@ const shards = (() => {
 const pool = createPostgresPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: "hft-order-service", logger });
 const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-order-service`, logger });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+const redis = createRedisClient({ url: config.REDIS_URL, logger });
 const catalog = new Catalog(pool);
+const feed = new OrderUpdateFeed({ subscriber: createRedisClient({ url: config.REDIS_URL, logger }), channel: config.ORDER_UPDATES_CHANNEL, pool, catalog, logger });
 const verify = await createTokenVerifier({
   hs256Secret: config.AUTH_HS256_SECRET,
   jwksFile: config.AUTH_JWKS_FILE,
@@ -98,7 +105,19 @@ const leadership = new Leadership({
   logger,
   onAcquired: async () => {
     await producer.connect();
-    projectors = shards.map((shard) => new Projector({ shard: shard.name, engineAddress: shard.address, pool, producer, logger }));
+    projectors = shards.map(
+      (shard) =>
+        new Projector({
+          shard: shard.name,
+          engineAddress: shard.address,
+          pool,
+          producer,
+          logger,
+          // A lost publish is read back from PostgreSQL by every replica's feed (sequence gap).
+          onCommitted: (batch, names) =>
+            void publishOrderUpdates(redis, config.ORDER_UPDATES_CHANNEL, shard.name, batch, names).catch((error: unknown) => logger.warn({ shard: shard.name, err: error }, "order updates not published")),
+        }),
+    );
     await Promise.all(projectors.map((p) => p.start()));
   },
   onLost: async () => {
@@ -111,7 +130,8 @@ const desk = new OrderDesk({ pool, catalog, shards, links });
 setInterval(() => desk.sweepRateLimiter(), 10_000).unref();
 const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.max_receive_message_length": 4 << 20 });
 const reads = new Reads({ pool, catalog, pageTokenKey: config.PAGE_TOKEN_KEY, readableAccount: (identity, requested) => desk.readableAccount(identity, requested) });
-server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, verify, logger }));
+server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, feed, verify, logger }));
+await feed.start();
 await new Promise<void>((resolve, reject) =>
   server.bindAsync(config.ORDER_SERVICE_LISTEN, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
 ).catch((error: Error) => {
@@ -130,8 +150,10 @@ async function shutdown(signal: string): Promise<void> {
     const force = setTimeout(() => (server.forceShutdown(), resolve()), 5_000);
     server.tryShutdown(() => (clearTimeout(force), resolve()));
   });
+  await feed.stop();
   await leadership.stop();
   await producer.disconnect();
+  redis.disconnect();
   for (const link of links.values()) link.close();
   await pool.end();
   logger.info("stopped");

@@ -2,7 +2,18 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKafkaClient, createLogger, createMigrator, createTokenVerifier, kafkaConfig, loadConfig, signDevToken } from "@hft/service-kit";
+import type { Redis } from "ioredis";
+import {
+  createKafkaClient,
+  createLogger,
+  createMigrator,
+  createRedisClient,
+  createTokenVerifier,
+  kafkaConfig,
+  loadConfig,
+  redisConfig,
+  signDevToken,
+} from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
 import {
   type CancelAllOrdersRequest,
@@ -18,12 +29,15 @@ import {
   type ListOrdersRequest,
   type ListOrdersResponse,
   type Order,
+  type OrderEntryRequest,
+  type OrderEntryResponse,
   OrderServiceClient,
   OrderServiceService,
   type PlaceOrderRequest,
   type PlaceOrderResponse,
   type ReplaceOrderRequest,
   type ReplaceOrderResponse,
+  type StreamOrderUpdatesResponse,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
 import { type EngineProcess, freePort, startEngine } from "../../tests/support/engine-process.js";
@@ -31,6 +45,7 @@ import { Catalog } from "./catalog.js";
 import { EngineLink } from "./engine-link.js";
 import { defineShardInstruments } from "./instrument-sync.js";
 import { OrderDesk } from "./order-desk.js";
+import { OrderUpdateFeed, publishOrderUpdates } from "./order-updates.js";
 import { Reads } from "./reads.js";
 import { Projector } from "./projection/projector.js";
 import { orderServiceHandlers } from "./service.js";
@@ -48,6 +63,10 @@ let projector: Projector;
 let producer: Producer;
 let server: grpc.Server;
 let client: OrderServiceClient;
+let redis: Redis;
+let feed: OrderUpdateFeed;
+/** Set by a test to lose the next batch's publish, as a leader dying after COMMIT would. */
+let dropNextPublish = false;
 
 const token = (account: string, role: "viewer" | "trader" | "admin" = "trader") => signDevToken({ account, role, hs256Secret: secret, issuer, audience });
 
@@ -82,7 +101,7 @@ const limitOrder: PlaceOrderRequest = {
 beforeAll(async () => {
   db = await createTestDatabase("orders");
   await createMigrator({ pool: db.pool, directory: fileURLToPath(new URL("../../migrations", import.meta.url)) }).up();
-  await db.pool.query("INSERT INTO accounts (name, status) VALUES ('alice', 'active'), ('bob', 'active'), ('carol', 'suspended')");
+  await db.pool.query("INSERT INTO accounts (name, status) VALUES ('alice', 'active'), ('bob', 'active'), ('carol', 'suspended'), ('dave', 'active'), ('erin', 'active')");
   engine = await startEngine();
   const shards = parseShards(`default=${engine.address}@1`);
   link = new EngineLink({ shard: "default", address: engine.address });
@@ -91,13 +110,29 @@ beforeAll(async () => {
   await defineShardInstruments(catalog, link, "default");
   producer = createKafkaClient({ brokers: loadConfig(kafkaConfig).KAFKA_BROKERS, clientId: "order-service-test" }).producer({ idempotent: true });
   await producer.connect();
-  projector = new Projector({ shard: "default", engineAddress: engine.address, pool: db.pool, producer, logger });
+  // A channel of its own: other test files publish order updates too.
+  const channel = `hft:order-updates:test:${process.pid}:${Date.now()}`;
+  const redisUrl = loadConfig(redisConfig).REDIS_URL;
+  redis = createRedisClient({ url: redisUrl });
+  feed = new OrderUpdateFeed({ subscriber: createRedisClient({ url: redisUrl }), channel, pool: db.pool, catalog, logger });
+  await feed.start();
+  projector = new Projector({
+    shard: "default",
+    engineAddress: engine.address,
+    pool: db.pool,
+    producer,
+    logger,
+    onCommitted: (batch, names) => {
+      if (dropNextPublish) dropNextPublish = false;
+      else void publishOrderUpdates(redis, channel, "default", batch, names);
+    },
+  });
   await projector.start();
 
   const desk = new OrderDesk({ pool: db.pool, catalog, shards, links: new Map([["default", link]]) });
   server = new grpc.Server();
   const reads = new Reads({ pool: db.pool, catalog, pageTokenKey: "page-token-key-for-tests-0123456789abcdef", readableAccount: (i, a) => desk.readableAccount(i, a) });
-  server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, verify: await createTokenVerifier({ hs256Secret: secret, issuer, audience }), logger }));
+  server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, feed, verify: await createTokenVerifier({ hs256Secret: secret, issuer, audience }), logger }));
   const port = await freePort();
   await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
   client = new OrderServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -107,6 +142,8 @@ afterAll(async () => {
   client?.close();
   await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
   await projector?.stop();
+  await feed?.stop();
+  redis?.disconnect();
   link?.close();
   await producer?.disconnect();
   await engine?.stop("SIGKILL");
@@ -275,6 +312,157 @@ describe("CancelAllOrders", () => {
     expect(await cancelAll({ releaseKillSwitch: true, account: "bob" }, "ops", "admin")).toEqual({ cancelledCount: 0, killSwitchEngaged: false });
     expect((await place({ clientOrderId: "all-4", price: "10702" }, "bob")).status).toBe(OrderStatus.ORDER_STATUS_NEW);
     expect((await cancelAll({ symbol: "BTC-USD" }, "bob")).cancelledCount).toBe(1);
+  });
+});
+
+// AAPL, and accounts of their own (dave, erin): the book and the streams see nothing of the tests above.
+const aaplOrder = (clientOrderId: string, side: Side, price: string, quantity = "10"): PlaceOrderRequest => ({
+  ...limitOrder,
+  clientOrderId,
+  symbol: "AAPL",
+  side,
+  price,
+  quantity,
+});
+
+/** Collects what a server stream sends; `next(n)` waits for the n-th message. */
+function collect<T>(stream: grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>) {
+  const messages: T[] = [];
+  let error: grpc.ServiceError | undefined;
+  let ended = false;
+  stream.on("data", (m: T) => messages.push(m));
+  stream.on("error", (e: grpc.ServiceError) => (error = e));
+  stream.on("end", () => (ended = true));
+  const until = async (what: string, done: () => boolean) => {
+    for (let tries = 0; tries < 500 && !done(); tries++) await new Promise((r) => setTimeout(r, 10));
+    if (!done()) throw new Error(`stream: ${what} did not happen; got ${messages.length} messages${error ? `, error ${error.details}` : ""}`);
+  };
+  return {
+    messages,
+    error: () => error,
+    next: async (count: number) => (await until(`message ${count}`, () => messages.length >= count), messages.slice(0, count)),
+    failed: async () => (await until("an error", () => error !== undefined), error!),
+    ended: () => until("the end", () => ended || error !== undefined),
+  };
+}
+
+describe("StreamOrderUpdates", () => {
+  it("streams the account's own order changes live, fills included, and nobody else's", async () => {
+    const daveStream = client.streamOrderUpdates({ fromSequence: 0n, symbol: "", account: "" }, await metadataFor("dave"));
+    const erinStream = client.streamOrderUpdates({ fromSequence: 0n, symbol: "AAPL", account: "" }, await metadataFor("erin"));
+    const dave = collect<StreamOrderUpdatesResponse>(daveStream);
+    const erin = collect<StreamOrderUpdatesResponse>(erinStream);
+    await new Promise((r) => setTimeout(r, 100)); // the streams are listening
+
+    const ask = await place(aaplOrder("s-ask-1", Side.SIDE_SELL, "150"), "dave");
+    const [placed] = await dave.next(1);
+    expect(placed).toMatchObject({ order: { orderId: ask.orderId, status: OrderStatus.ORDER_STATUS_NEW, account: "dave" }, execution: undefined });
+
+    await place(aaplOrder("s-bid-1", Side.SIDE_BUY, "150", "4"), "erin");
+    const [, fill] = await dave.next(2);
+    expect(fill).toMatchObject({
+      order: { orderId: ask.orderId, status: OrderStatus.ORDER_STATUS_PARTIALLY_FILLED, filledQuantity: "4", remainingQuantity: "6" },
+      execution: { orderId: ask.orderId, price: "150", quantity: "4", account: "dave", clientOrderId: "s-ask-1" },
+    });
+    const [erinFill] = await erin.next(1);
+    expect(erinFill).toMatchObject({ order: { clientOrderId: "s-bid-1", status: OrderStatus.ORDER_STATUS_FILLED, account: "erin" }, execution: { quantity: "4" } });
+    expect(dave.messages.every((m) => m.order?.account === "dave")).toBe(true);
+    expect(erin.messages.every((m) => m.order?.account === "erin")).toBe(true);
+    daveStream.cancel();
+    erinStream.cancel();
+  });
+
+  it("resumes from a sequence: the history first, then live, with no gap and no duplicate", async () => {
+    const first = await place(aaplOrder("r-1", Side.SIDE_SELL, "160"), "dave");
+    await place(aaplOrder("r-2", Side.SIDE_SELL, "161"), "dave");
+    await waitForProjection("r-2", "dave");
+    const stream = client.streamOrderUpdates({ fromSequence: first.sequence, symbol: "", account: "" }, await metadataFor("dave"));
+    const dave = collect<StreamOrderUpdatesResponse>(stream);
+    const history = await dave.next(2);
+    expect(history.map((m) => m.order?.clientOrderId)).toEqual(["r-1", "r-2"]);
+
+    await place(aaplOrder("r-3", Side.SIDE_SELL, "162"), "dave");
+    const all = await dave.next(3);
+    expect(all.map((m) => m.order?.clientOrderId)).toEqual(["r-1", "r-2", "r-3"]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(dave.messages).toHaveLength(3);
+    stream.cancel();
+  });
+
+  it("reads from PostgreSQL the changes whose live publish was lost", async () => {
+    const stream = client.streamOrderUpdates({ fromSequence: 0n, symbol: "", account: "" }, await metadataFor("dave"));
+    const dave = collect<StreamOrderUpdatesResponse>(stream);
+    await new Promise((r) => setTimeout(r, 100));
+    dropNextPublish = true;
+    await place(aaplOrder("lost-1", Side.SIDE_SELL, "170"), "dave");
+    await waitForProjection("lost-1", "dave");
+    expect(dropNextPublish).toBe(false);
+    await place(aaplOrder("after-lost", Side.SIDE_SELL, "171"), "dave");
+    const messages = await dave.next(2);
+    expect(messages.map((m) => m.order?.clientOrderId)).toEqual(["lost-1", "after-lost"]);
+    stream.cancel();
+  });
+
+  it("refuses a caller without a valid token, and another account's stream unless admin", async () => {
+    const anonymous = collect(client.streamOrderUpdates({ fromSequence: 0n, symbol: "", account: "" }, new grpc.Metadata()));
+    expect(await anonymous.failed()).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    const nosy = collect(client.streamOrderUpdates({ fromSequence: 0n, symbol: "", account: "dave" }, await metadataFor("erin")));
+    expect(await nosy.failed()).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    const admin = client.streamOrderUpdates({ fromSequence: 1n, symbol: "AAPL", account: "dave" }, await metadataFor("ops", "admin"));
+    const forAdmin = collect<StreamOrderUpdatesResponse>(admin);
+    expect((await forAdmin.next(1))[0]?.order?.account).toBe("dave");
+    admin.cancel();
+  });
+});
+
+describe("OrderEntry", () => {
+  it("answers each instruction by request id, refuses bad ones without ending the stream, and pushes fills", async () => {
+    const stream = client.orderEntry(await metadataFor("erin"));
+    const erin = collect<OrderEntryResponse>(stream);
+    const send = (request: Omit<OrderEntryRequest, "requestId"> & { requestId: number }) => stream.write({ ...request, requestId: BigInt(request.requestId) });
+    await new Promise((r) => setTimeout(r, 100));
+
+    for (let i = 1; i <= 20; i++) send({ requestId: i, action: { $case: "place", value: aaplOrder(`oe-${i}`, Side.SIDE_BUY, String(100 + i), "1") } });
+    send({ requestId: 21, action: { $case: "place", value: { ...aaplOrder("oe-bad", Side.SIDE_BUY, "100.001"), account: "" } } });
+    send({ requestId: 22, action: { $case: "place", value: aaplOrder("oe-1", Side.SIDE_BUY, "99", "1") } });
+    const answers = () => erin.messages.filter((m) => m.requestId > 0n);
+    for (let tries = 0; tries < 500 && answers().length < 22; tries++) await new Promise((r) => setTimeout(r, 10));
+    const byId = new Map(answers().map((m) => [Number(m.requestId), m]));
+    expect(byId.size).toBe(22);
+    for (let i = 1; i <= 20; i++) expect(byId.get(i)?.result).toMatchObject({ $case: "order", value: { clientOrderId: `oe-${i}`, status: OrderStatus.ORDER_STATUS_NEW } });
+    expect(byId.get(21)?.result).toMatchObject({ $case: "error", value: { code: grpc.status.INVALID_ARGUMENT, reason: "DECIMAL_NOT_MULTIPLE", message: expect.stringContaining("price") } });
+    expect(byId.get(22)?.result).toMatchObject({ $case: "error", value: { code: grpc.status.ALREADY_EXISTS, reason: "CLIENT_ORDER_ID_REUSED" } });
+
+    const target = byId.get(5)!.result as { $case: "order"; value: Order };
+    send({ requestId: 23, action: { $case: "replace", value: { orderId: target.value.orderId, price: "", quantity: "" } } });
+    send({ requestId: 24, action: { $case: "cancel", value: { orderId: target.value.orderId } } });
+    send({ requestId: 25, action: { $case: "cancel", value: { orderId: target.value.orderId } } });
+    for (let tries = 0; tries < 500 && answers().length < 25; tries++) await new Promise((r) => setTimeout(r, 10));
+    const later = new Map(answers().map((m) => [Number(m.requestId), m]));
+    expect(later.get(23)?.result).toMatchObject({ $case: "error", value: { code: grpc.status.INVALID_ARGUMENT } });
+    expect(later.get(24)?.result).toMatchObject({ $case: "order", value: { status: OrderStatus.ORDER_STATUS_CANCELLED } });
+    expect(later.get(25)?.result).toMatchObject({ $case: "error", value: { reason: "ORDER_NOT_OPEN" } });
+
+    // A fill of an order resting from this stream arrives unasked, with request_id 0.
+    await place(aaplOrder("oe-hit", Side.SIDE_SELL, "120", "1"), "dave");
+    for (let tries = 0; tries < 500 && !erin.messages.some((m) => m.requestId === 0n && m.execution); tries++) await new Promise((r) => setTimeout(r, 10));
+    expect(erin.messages.find((m) => m.requestId === 0n && m.execution)).toMatchObject({
+      result: { $case: "order", value: { clientOrderId: "oe-20", status: OrderStatus.ORDER_STATUS_FILLED } },
+      execution: { price: "120", quantity: "1" },
+    });
+
+    stream.end();
+    await erin.ended();
+    expect(erin.error()).toBeUndefined();
+  });
+
+  it("ends with UNAUTHENTICATED for a caller without a valid token", async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", "Bearer not-a-token");
+    const stream = client.orderEntry(metadata);
+    const anonymous = collect(stream);
+    stream.write({ requestId: 1n, action: { $case: "place", value: aaplOrder("anon", Side.SIDE_BUY, "1") } });
+    expect(await anonymous.failed()).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
   });
 });
 

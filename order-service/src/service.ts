@@ -30,6 +30,8 @@ import {
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { EngineUnavailableError } from "./engine-link.js";
 import { type OrderDesk, OrderError } from "./order-desk.js";
+import { type DescribedError, type OrderStreamDeps, orderEntryHandler, streamOrderUpdatesHandler } from "./order-streams.js";
+import type { OrderUpdateFeed } from "./order-updates.js";
 import type { Reads } from "./reads.js";
 import { violations } from "./validation.js";
 
@@ -37,28 +39,32 @@ interface Encoder<T> {
   encode(message: T): { finish(): Uint8Array };
 }
 
-export function toServiceError(error: unknown, logger: Logger): Partial<grpc.ServiceError> {
-  if (error instanceof OrderError) return { code: error.code, details: error.message, metadata: reasonMetadata(error.reason) };
-  if (error instanceof EngineUnavailableError) return { code: grpc.status.UNAVAILABLE, details: error.message, metadata: reasonMetadata("ENGINE_UNAVAILABLE") };
-  if (error instanceof AuthError) return { code: grpc.status.UNAUTHENTICATED, details: error.message, metadata: reasonMetadata(error.code) };
+/** What a failure tells the caller: internal errors are logged and described without detail. */
+export function describeError(error: unknown, logger: Logger): DescribedError {
+  if (error instanceof OrderError) return { code: error.code, reason: error.reason, message: error.message };
+  if (error instanceof EngineUnavailableError) return { code: grpc.status.UNAVAILABLE, reason: "ENGINE_UNAVAILABLE", message: error.message };
+  if (error instanceof AuthError) return { code: grpc.status.UNAUTHENTICATED, reason: error.code, message: error.message };
   logger.error({ err: error }, "request failed");
-  return { code: grpc.status.INTERNAL, details: "internal error; it has been logged" };
+  return { code: grpc.status.INTERNAL, reason: "INTERNAL", message: "internal error; it has been logged" };
 }
 
-function reasonMetadata(reason: string): grpc.Metadata {
+/** The gRPC status of a failure, with its reason in the `hft-reason` trailer. */
+export function toServiceError(error: unknown, logger: Logger): Partial<grpc.ServiceError> {
+  const { code, reason, message } = describeError(error, logger);
   const metadata = new grpc.Metadata();
   metadata.set("hft-reason", reason);
-  return metadata;
+  return { code, details: message, metadata };
 }
 
 export interface OrderServiceDeps {
   readonly desk: OrderDesk;
   readonly reads: Reads;
+  readonly feed: OrderUpdateFeed;
   readonly verify: TokenVerifier;
   readonly logger: Logger;
 }
 
-export function orderServiceHandlers({ desk, reads, verify, logger }: OrderServiceDeps): OrderServiceServer {
+export function orderServiceHandlers({ desk, reads, feed, verify, logger }: OrderServiceDeps): OrderServiceServer {
   async function authenticate(metadata: grpc.Metadata): Promise<Identity> {
     const header = metadata.get("authorization")[0];
     return verify(bearerToken(typeof header === "string" ? header : header?.toString()));
@@ -82,12 +88,14 @@ export function orderServiceHandlers({ desk, reads, verify, logger }: OrderServi
     };
   }
 
-  // The rest of the contract lands in later steps; until then callers get a clear UNIMPLEMENTED.
-  const unimplemented = (name: string) => ({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not available in this version of the order service` });
-  const streamNotYet =
-    <Req, Res>(name: string): grpc.handleServerStreamingCall<Req, Res> & grpc.handleBidiStreamingCall<Req, Res> =>
-    (call: grpc.ServerWritableStream<Req, Res> | grpc.ServerDuplexStream<Req, Res>) =>
-      call.emit("error", unimplemented(name));
+  const streams: OrderStreamDeps = {
+    desk,
+    feed,
+    logger,
+    authenticate,
+    describe: (error) => describeError(error, logger),
+    fail: (call, error) => call.emit("error", toServiceError(error, logger)),
+  };
 
   return {
     placeOrder: unary(PlaceOrderRequestSchema, PlaceOrderRequest, async (identity, request) => ({ order: await desk.place(identity, request) })),
@@ -98,7 +106,7 @@ export function orderServiceHandlers({ desk, reads, verify, logger }: OrderServi
     listExecutions: unary(ListExecutionsRequestSchema, ListExecutionsRequest, (identity, request) => reads.listExecutions(identity, request)),
     getPositions: unary(GetPositionsRequestSchema, GetPositionsRequest, async (identity, request) => ({ positions: await reads.getPositions(identity, request) })),
     cancelAllOrders: unary(CancelAllOrdersRequestSchema, CancelAllOrdersRequest, (identity, request) => desk.cancelAll(identity, request)),
-    streamOrderUpdates: streamNotYet("StreamOrderUpdates"),
-    orderEntry: streamNotYet("OrderEntry"),
+    streamOrderUpdates: streamOrderUpdatesHandler(streams),
+    orderEntry: orderEntryHandler(streams),
   };
 }

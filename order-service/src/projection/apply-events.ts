@@ -59,6 +59,7 @@ export interface AppliedBatch {
   readonly executions: ExecutionRow[];
   /** Events that could not be recorded (an order id or client order id already taken, say). */
   readonly skipped: string[];
+  readonly firstSequence: bigint;
   readonly lastSequence: bigint;
 }
 
@@ -236,7 +237,7 @@ export async function applyEvents(client: pg.ClientBase, shard: string, messages
       [shard, lastSequence.toString()],
     );
   }
-  return { orders: [...orders.values()], executions, skipped, lastSequence };
+  return { orders: [...orders.values()], executions, skipped, firstSequence: messages[0]?.sequence ?? 0n, lastSequence };
 }
 
 async function setStatus(client: pg.ClientBase, orderId: bigint, status: string, cancelReason: string | null, at: string, sequence: string): Promise<OrderRow[]> {
