@@ -1,12 +1,12 @@
 // `npm run generate`: TypeScript from proto/ into contract/src/gen (git-ignored), with the local
-// plugins named in buf.gen.yaml. Fetches the imported .proto files (google/api, buf/validate) from
+// plugins named in buf.gen.yaml. Fetches the imported .proto files (google/api, buf/validate, grpc/health) from
 // Maven Central into .deps/proto first when they are missing: the Buf Schema Registry is not used.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const imports = [".deps/proto/buf/validate/validate.proto", ".deps/proto/google/api/annotations.proto"];
+const imports = [".deps/proto/buf/validate/validate.proto", ".deps/proto/google/api/annotations.proto", ".deps/proto/grpc/health/v1/health.proto"];
 const buf = `${root}node_modules/.bin/buf`;
 
 function run(command, args) {

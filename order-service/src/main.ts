@@ -7,6 +7,8 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   ConfigError,
+  createMetricsRegistry,
+  serveMetrics,
   type ConfigShape,
   createKafkaClient,
   createLogger,
@@ -20,16 +22,16 @@ import {
   redisConfig,
   serviceConfig,
 } from "@hft/service-kit";
-import { OrderServiceService } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { Catalog } from "./catalog.js";
 import { EngineLink } from "./engine-link.js";
 import { defineShardInstruments } from "./instrument-sync.js";
+import { OrderMetrics } from "./metrics.js";
 import { OrderDesk } from "./order-desk.js";
-import { DEFAULT_ORDER_UPDATES_CHANNEL, OrderUpdateFeed, publishOrderUpdates } from "./order-updates.js";
+import { OrderUpdateFeed, orderUpdatesChannel, publishOrderUpdates } from "./order-updates.js";
 import { Leadership } from "./projection/leadership.js";
 import { Projector } from "./projection/projector.js";
 import { Reads } from "./reads.js";
-import { orderServiceHandlers } from "./service.js";
+import { createOrderServer } from "./service.js";
 import { parseShards } from "./shards.js";
 
 const configShape = {
@@ -38,6 +40,7 @@ const configShape = {
   ...redisConfig,
   ...kafkaConfig,
   ORDER_SERVICE_LISTEN: env.hostPort().default("127.0.0.1:50061"),
+  ORDER_SERVICE_METRICS_LISTEN: env.hostPort().default("127.0.0.1:9465"),
   ENGINE_SHARDS: env.text().default("default=127.0.0.1:50051@1"),
   AUTH_ISSUER: env.text(),
   AUTH_AUDIENCE: env.text(),
@@ -45,7 +48,7 @@ const configShape = {
   AUTH_JWKS_FILE: env.text().optional(),
   PAGE_TOKEN_KEY: env.text(32),
   PROJECTION_LOCK_KEY: env.int(1, 2 ** 31 - 1).default(727_001),
-  ORDER_UPDATES_CHANNEL: env.text().default(DEFAULT_ORDER_UPDATES_CHANNEL),
+  REDIS_KEY_PREFIX: env.text().default("hft:"),
 } satisfies ConfigShape;
 const config = (() => {
   try {
@@ -70,8 +73,10 @@ const pool = createPostgresPool({ url: config.DATABASE_URL, max: config.DATABASE
 const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-order-service`, logger });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 const redis = createRedisClient({ url: config.REDIS_URL, logger });
+const registry = createMetricsRegistry({ service: "order-service" });
+const metrics = new OrderMetrics(registry, pool);
 const catalog = new Catalog(pool);
-const feed = new OrderUpdateFeed({ subscriber: createRedisClient({ url: config.REDIS_URL, logger }), channel: config.ORDER_UPDATES_CHANNEL, pool, catalog, logger });
+const feed = new OrderUpdateFeed({ subscriber: createRedisClient({ url: config.REDIS_URL, logger }), channel: orderUpdatesChannel(config.REDIS_KEY_PREFIX), pool, catalog, logger });
 const verify = await createTokenVerifier({
   hs256Secret: config.AUTH_HS256_SECRET,
   jwksFile: config.AUTH_JWKS_FILE,
@@ -87,6 +92,8 @@ const links = new Map(
       address: shard.address,
       onStateChange: (state, reason) => {
         logger.info({ shard: shard.name, state, reason }, "engine link");
+        metrics.engineLinkUp.set({ shard: shard.name }, state === "ready" ? 1 : 0);
+        updateHealth();
         if (state === "ready") {
           defineShardInstruments(catalog, links.get(shard.name)!, shard.name).then(
             (count) => logger.info({ shard: shard.name, count }, "instruments defined in the engine"),
@@ -113,9 +120,10 @@ const leadership = new Leadership({
           pool,
           producer,
           logger,
+          metrics,
           // A lost publish is read back from PostgreSQL by every replica's feed (sequence gap).
           onCommitted: (batch, names) =>
-            void publishOrderUpdates(redis, config.ORDER_UPDATES_CHANNEL, shard.name, batch, names).catch((error: unknown) => logger.warn({ shard: shard.name, err: error }, "order updates not published")),
+            void publishOrderUpdates(redis, orderUpdatesChannel(config.REDIS_KEY_PREFIX), shard.name, batch, names).catch((error: unknown) => logger.warn({ shard: shard.name, err: error }, "order updates not published")),
         }),
     );
     await Promise.all(projectors.map((p) => p.start()));
@@ -126,11 +134,16 @@ const leadership = new Leadership({
   },
 });
 
-const desk = new OrderDesk({ pool, catalog, shards, links });
+const desk = new OrderDesk({ pool, catalog, shards, links, metrics, redis: { client: redis, keyPrefix: config.REDIS_KEY_PREFIX } });
 setInterval(() => desk.sweepRateLimiter(), 10_000).unref();
-const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.max_receive_message_length": 4 << 20 });
 const reads = new Reads({ pool, catalog, pageTokenKey: config.PAGE_TOKEN_KEY, readableAccount: (identity, requested) => desk.readableAccount(identity, requested) });
-server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, feed, verify, logger }));
+const { server, health } = createOrderServer({ desk, reads, feed, verify, logger, registry });
+// SERVING while some engine shard is reachable and the service is not draining: an order for a
+// shard whose engine is down is refused with UNAVAILABLE on its own.
+let stopping = false;
+function updateHealth(): void {
+  health.set(!stopping && [...links.values()].some((link) => link.state === "ready") ? "SERVING" : "NOT_SERVING");
+}
 await feed.start();
 await new Promise<void>((resolve, reject) =>
   server.bindAsync(config.ORDER_SERVICE_LISTEN, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
@@ -138,24 +151,34 @@ await new Promise<void>((resolve, reject) =>
   logger.fatal({ err: error }, `cannot listen on ${config.ORDER_SERVICE_LISTEN}`);
   process.exit(1);
 });
+const metricsServer = await serveMetrics(registry, config.ORDER_SERVICE_METRICS_LISTEN).catch((error: Error) => {
+  logger.fatal({ err: error }, `cannot serve metrics on ${config.ORDER_SERVICE_METRICS_LISTEN}`);
+  process.exit(1);
+});
 leadership.start();
-logger.info({ listen: config.ORDER_SERVICE_LISTEN, shards: shards.map((s) => `${s.name}=${s.address}`) }, "order service listening");
+updateHealth();
+logger.info(
+  { listen: config.ORDER_SERVICE_LISTEN, metrics: `http://${metricsServer.address}/metrics`, shards: shards.map((s) => `${s.name}=${s.address}`) },
+  "order service listening",
+);
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  updateHealth();
   logger.info({ signal }, "draining");
+  // Streams end first (UNAVAILABLE, so clients reconnect to another replica); unary calls finish.
+  await feed.stop();
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => (server.forceShutdown(), resolve()), 5_000);
     server.tryShutdown(() => (clearTimeout(force), resolve()));
   });
-  await feed.stop();
   await leadership.stop();
   await producer.disconnect();
   redis.disconnect();
   for (const link of links.values()) link.close();
   await pool.end();
+  metricsServer.server.close();
   logger.info("stopped");
   process.exit(0);
 }

@@ -5,7 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import type { Redis } from "ioredis";
 import type pg from "pg";
+import { Registry } from "prom-client";
 import { DecimalError, type Identity, formatScaled, fromUnits, toUnits } from "@hft/service-kit";
 import type { CommandAck } from "@hft/contract/grpc/hft/v1/engine_service.js";
 import {
@@ -19,7 +21,8 @@ import {
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { OrderStatus, OrderType, RejectReason, Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { type Account, type Catalog, type Instrument, namesOf } from "./catalog.js";
-import { type EngineLink, EngineUnavailableError } from "./engine-link.js";
+import { type EngineCommandBody, type EngineLink, EngineUnavailableError } from "./engine-link.js";
+import { OrderMetrics, microsSince } from "./metrics.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
 import { orderMessage, toTimestamp, trimDecimal } from "./projection/records.js";
 import { OrderRateLimiter, type RiskLimits, checkOrderRisk } from "./risk.js";
@@ -46,15 +49,28 @@ export interface OrderDeskOptions {
   readonly projectionWaitMs?: number;
   /** Counts orders per account for max_orders_per_second (per process). */
   readonly rateLimiter?: OrderRateLimiter;
+  /** Caches PlaceOrder answers by (account, client_order_id), so a retry is answered without PostgreSQL. */
+  readonly redis?: { readonly client: Redis; readonly keyPrefix: string };
+  readonly metrics?: OrderMetrics;
 }
+
+/** How long a PlaceOrder answer stays in Redis; PostgreSQL keeps it for good. */
+const ANSWER_CACHE_SECONDS = 24 * 60 * 60;
+/**
+ * A client_order_id claimed this long ago with no answer and no projected order belongs to a
+ * request that died before reaching the engine (the service crashed): a retry may take it over.
+ */
+const STALE_CLAIM_SECONDS = 120;
 
 const openStatuses = new Set([OrderStatus.ORDER_STATUS_PENDING_TRIGGER, OrderStatus.ORDER_STATUS_NEW, OrderStatus.ORDER_STATUS_PARTIALLY_FILLED]);
 
 export class OrderDesk {
   private readonly rateLimiter: OrderRateLimiter;
+  private readonly metrics: OrderMetrics;
 
   constructor(private readonly options: OrderDeskOptions) {
     this.rateLimiter = options.rateLimiter ?? new OrderRateLimiter();
+    this.metrics = options.metrics ?? new OrderMetrics(new Registry(), options.pool);
   }
 
   /** Forgets accounts with no order in the rate window; call it now and then. */
@@ -62,84 +78,87 @@ export class OrderDesk {
     this.rateLimiter.sweep();
   }
 
-  async place(identity: Identity, request: PlaceOrderRequest): Promise<Order> {
-    const account = await this.actingAccount(identity, request.account, true);
-    const instrument = await this.instrument(request.symbol);
-    const units = convert(() => ({
-      price: request.price === "" ? 0n : toUnits(request.price, instrument.tickSize, "price"),
-      stopPrice: request.stopPrice === "" ? 0n : toUnits(request.stopPrice, instrument.tickSize, "stop_price"),
-      quantity: toUnits(request.quantity, instrument.lotSize, "quantity"),
-      display: request.displayQuantity === "" ? 0n : toUnits(request.displayQuantity, instrument.lotSize, "display_quantity"),
-    }));
+  place(identity: Identity, request: PlaceOrderRequest): Promise<Order> {
+    return this.measured("place", async () => {
+      const account = await this.actingAccount(identity, request.account, true);
+      const instrument = await this.instrument(request.symbol);
+      const units = convert(() => ({
+        price: request.price === "" ? 0n : toUnits(request.price, instrument.tickSize, "price"),
+        stopPrice: request.stopPrice === "" ? 0n : toUnits(request.stopPrice, instrument.tickSize, "stop_price"),
+        quantity: toUnits(request.quantity, instrument.lotSize, "quantity"),
+        display: request.displayQuantity === "" ? 0n : toUnits(request.displayQuantity, instrument.lotSize, "display_quantity"),
+      }));
 
-    const requestHash = createHash("sha256").update(JSON.stringify({ ...request, account: account.name })).digest("hex");
-    const earlier = await this.claimClientOrderId(account, request.clientOrderId, requestHash);
-    if (earlier) return earlier;
-    try {
-      await this.checkRisk(account, instrument, request, units.price, units.quantity);
-    } catch (error) {
-      await this.releaseClientOrderId(account, request.clientOrderId);
-      throw error;
-    }
+      const hash = requestHash(request, account.name);
+      const cached = await this.cachedAnswer(account, request.clientOrderId, hash);
+      if (cached) return cached;
+      const earlier = await this.claimClientOrderId(account, request.clientOrderId, hash);
+      if (earlier) return earlier;
+      try {
+        await this.checkRisk(account, instrument, request, units.price, units.quantity);
+      } catch (error) {
+        await this.releaseClientOrderId(account, request.clientOrderId);
+        throw error;
+      }
 
-    const link = this.link(instrument.shard);
-    let ack: CommandAck;
-    try {
-      ack = await link.submit({
-        $case: "newOrder",
-        value: {
-          accountId: account.id,
-          instrumentId: instrument.id,
-          clientOrderId: request.clientOrderId,
-          side: request.side,
-          type: request.type,
-          timeInForce: request.timeInForce,
-          priceTicks: units.price,
-          stopPriceTicks: units.stopPrice,
-          quantityLots: units.quantity,
-          displayQuantityLots: units.display,
-          postOnly: request.postOnly,
-          selfTradePrevention: request.selfTradePrevention,
-        },
+      let ack: CommandAck;
+      try {
+        ack = await this.submit("place", instrument.shard, {
+          $case: "newOrder",
+          value: {
+            accountId: account.id,
+            instrumentId: instrument.id,
+            clientOrderId: request.clientOrderId,
+            side: request.side,
+            type: request.type,
+            timeInForce: request.timeInForce,
+            priceTicks: units.price,
+            stopPriceTicks: units.stopPrice,
+            quantityLots: units.quantity,
+            displayQuantityLots: units.display,
+            postOnly: request.postOnly,
+            selfTradePrevention: request.selfTradePrevention,
+          },
+        });
+      } catch (error) {
+        // Never sent: the key is free again, so a retry is a first attempt.
+        if (error instanceof EngineUnavailableError && error.message.includes("not sent")) await this.releaseClientOrderId(account, request.clientOrderId);
+        throw error;
+      }
+      const order = orderFromAck(ack, request, account, instrument);
+      this.metrics.placed(order.status);
+      await this.recordAnswer(account, request.clientOrderId, hash, order);
+      return order;
+    });
+  }
+
+  cancel(identity: Identity, request: CancelOrderRequest): Promise<Order> {
+    return this.measured("cancel", async () => {
+      const owner = await this.ownedOrder(identity, request.orderId);
+      const ack = await this.submit("cancel", this.shardOf(request.orderId).name, {
+        $case: "cancelOrder",
+        value: { accountId: BigInt(owner.account_id), orderId: BigInt(request.orderId) },
       });
-    } catch (error) {
-      // Never sent: the key is free again, so a retry is a first attempt.
-      if (error instanceof EngineUnavailableError && error.message.includes("not sent")) await this.releaseClientOrderId(account, request.clientOrderId);
-      throw error;
-    }
-    const order = orderFromAck(ack, request, account, instrument);
-    await this.options.pool.query("UPDATE idempotency_keys SET order_id = $3, response = $4 WHERE account_id = $1 AND client_order_id = $2", [
-      account.id.toString(),
-      request.clientOrderId,
-      order.orderId,
-      { order: Buffer.from(Order.encode(order).finish()).toString("base64") },
-    ]);
-    return order;
+      this.refuseRejected(ack, request.orderId);
+      return this.afterChange(request.orderId, ack.sequence);
+    });
   }
 
-  async cancel(identity: Identity, request: CancelOrderRequest): Promise<Order> {
-    const owner = await this.ownedOrder(identity, request.orderId);
-    const ack = await this.link(this.shardOf(request.orderId).name).submit({
-      $case: "cancelOrder",
-      value: { accountId: BigInt(owner.account_id), orderId: BigInt(request.orderId) },
+  replace(identity: Identity, request: ReplaceOrderRequest): Promise<Order> {
+    return this.measured("replace", async () => {
+      const owner = await this.ownedOrder(identity, request.orderId);
+      const instrument = await this.instrumentById(owner.instrument_id);
+      const units = convert(() => ({
+        price: request.price === "" ? 0n : toUnits(request.price, instrument.tickSize, "price"),
+        quantity: request.quantity === "" ? 0n : toUnits(request.quantity, instrument.lotSize, "quantity"),
+      }));
+      const ack = await this.submit("replace", this.shardOf(request.orderId).name, {
+        $case: "replaceOrder",
+        value: { accountId: BigInt(owner.account_id), orderId: BigInt(request.orderId), newPriceTicks: units.price, newQuantityLots: units.quantity },
+      });
+      this.refuseRejected(ack, request.orderId);
+      return this.afterChange(request.orderId, ack.sequence);
     });
-    this.refuseRejected(ack, request.orderId);
-    return this.afterChange(request.orderId, ack.sequence);
-  }
-
-  async replace(identity: Identity, request: ReplaceOrderRequest): Promise<Order> {
-    const owner = await this.ownedOrder(identity, request.orderId);
-    const instrument = await this.instrumentById(owner.instrument_id);
-    const units = convert(() => ({
-      price: request.price === "" ? 0n : toUnits(request.price, instrument.tickSize, "price"),
-      quantity: request.quantity === "" ? 0n : toUnits(request.quantity, instrument.lotSize, "quantity"),
-    }));
-    const ack = await this.link(this.shardOf(request.orderId).name).submit({
-      $case: "replaceOrder",
-      value: { accountId: BigInt(owner.account_id), orderId: BigInt(request.orderId), newPriceTicks: units.price, newQuantityLots: units.quantity },
-    });
-    this.refuseRejected(ack, request.orderId);
-    return this.afterChange(request.orderId, ack.sequence);
   }
 
   /**
@@ -164,7 +183,7 @@ export class OrderDesk {
     const instrument = request.symbol === "" ? undefined : await this.instrument(request.symbol, false);
     const shards = instrument ? [instrument.shard] : this.options.shards.map((s) => s.name);
     const acks = await Promise.all(
-      shards.map((shard) => this.link(shard).submit({ $case: "massCancel", value: { accountId: account.id, instrumentId: instrument?.id } })),
+      shards.map((shard) => this.submit("cancel_all", shard, { $case: "massCancel", value: { accountId: account.id, instrumentId: instrument?.id } })),
     );
     const cancelledCount = acks.flatMap((ack) => ack.events).filter((e) => e.event?.$case === "orderCancelled").length;
     const { rows } = await this.options.pool.query<{ kill_switch: boolean }>("SELECT kill_switch FROM risk_limits WHERE account_id = $1", [account.id.toString()]);
@@ -270,6 +289,31 @@ export class OrderDesk {
     return instrument;
   }
 
+  /** Runs an instruction, timing it and counting how it failed. */
+  private async measured<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof OrderError) this.metrics.refused.inc({ operation, reason: error.reason });
+      else this.metrics.executionErrors.inc({ operation, kind: error instanceof EngineUnavailableError ? "engine_unavailable" : "internal" });
+      throw error;
+    } finally {
+      this.metrics.processing.observe({ operation, stage: "total" }, microsSince(start));
+    }
+  }
+
+  /** Sends a command to the shard's engine and waits for its durable acknowledgement. */
+  private async submit(operation: string, shard: string, command: EngineCommandBody): Promise<CommandAck> {
+    const link = this.link(shard);
+    const start = process.hrtime.bigint();
+    try {
+      return await link.submit(command);
+    } finally {
+      this.metrics.processing.observe({ operation, stage: "engine" }, microsSince(start));
+    }
+  }
+
   private link(shard: string): EngineLink {
     const link = this.options.links.get(shard);
     if (!link) throw new OrderError(grpc.status.UNAVAILABLE, "SHARD_NOT_CONFIGURED", `no engine is configured for shard ${shard}`);
@@ -282,30 +326,64 @@ export class OrderDesk {
     return shard;
   }
 
+  /** The answer Redis holds for a retry; refuses the key when it was used for a different order. */
+  private async cachedAnswer(account: Account, clientOrderId: string, requestHash: string): Promise<Order | undefined> {
+    const { redis } = this.options;
+    if (!redis) return undefined;
+    const cached = await this.metrics
+      .time("redis", "get_answer", () => redis.client.get(answerKey(redis.keyPrefix, account, clientOrderId)))
+      .catch(() => null); // Redis is a cache: without it, PostgreSQL answers.
+    if (!cached) return undefined;
+    const { hash, order } = JSON.parse(cached) as { hash: string; order: string };
+    if (hash !== requestHash) throw reusedKey(account, clientOrderId);
+    return Order.decode(Buffer.from(order, "base64"));
+  }
+
+  /** Records the answer in PostgreSQL (the record), then in Redis (for fast retries). */
+  private async recordAnswer(account: Account, clientOrderId: string, requestHash: string, order: Order): Promise<void> {
+    // The answer is kept as the protobuf bytes, so a retry gets it exactly (JSON would round timestamps).
+    const encoded = Buffer.from(Order.encode(order).finish()).toString("base64");
+    await this.metrics.time("postgres", "record_answer", () =>
+      this.options.pool.query("UPDATE idempotency_keys SET order_id = $3, response = $4 WHERE account_id = $1 AND client_order_id = $2", [
+        account.id.toString(),
+        clientOrderId,
+        order.orderId,
+        { order: encoded },
+      ]),
+    );
+    const { redis } = this.options;
+    if (redis) {
+      await this.metrics
+        .time("redis", "set_answer", () => redis.client.set(answerKey(redis.keyPrefix, account, clientOrderId), JSON.stringify({ hash: requestHash, order: encoded }), "EX", ANSWER_CACHE_SECONDS))
+        .catch(() => undefined);
+    }
+  }
+
   /**
    * Records the key before the order goes out. Returns the earlier answer when this is a retry;
-   * refuses the key when it was used for a different order.
+   * refuses the key when it was used for a different order. A claim left by a request that died
+   * before the engine saw it (no answer, no order, older than STALE_CLAIM_SECONDS) is taken over.
    */
   private async claimClientOrderId(account: Account, clientOrderId: string, requestHash: string): Promise<Order | undefined> {
-    const claimed = await this.options.pool.query(
-      "INSERT INTO idempotency_keys (account_id, client_order_id, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-      [account.id.toString(), clientOrderId, requestHash],
+    const key = [account.id.toString(), clientOrderId];
+    const claimed = await this.metrics.time("postgres", "claim_client_order_id", () =>
+      this.options.pool.query(
+        `INSERT INTO idempotency_keys AS k (account_id, client_order_id, request_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id, client_order_id) DO UPDATE SET request_hash = EXCLUDED.request_hash, created_at = now()
+          WHERE k.response IS NULL AND k.created_at < now() - make_interval(secs => $4)
+            AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2)`,
+        [...key, requestHash, STALE_CLAIM_SECONDS],
+      ),
     );
     if (claimed.rowCount === 1) return undefined;
     const { rows } = await this.options.pool.query<{ request_hash: string; response: { order: string } | null }>(
       "SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2",
-      [account.id.toString(), clientOrderId],
+      key,
     );
     const earlier = rows[0];
-    if (earlier && earlier.request_hash !== requestHash) {
-      throw new OrderError(grpc.status.ALREADY_EXISTS, "CLIENT_ORDER_ID_REUSED", `client_order_id ${clientOrderId} was already used by account ${account.name} for a different order`);
-    }
-    // The answer is kept as the protobuf bytes, so a retry gets it exactly (JSON would round timestamps).
+    if (earlier && earlier.request_hash !== requestHash) throw reusedKey(account, clientOrderId);
     if (earlier?.response) return Order.decode(Buffer.from(earlier.response.order, "base64"));
-    const projected = await this.options.pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`, [
-      account.id.toString(),
-      clientOrderId,
-    ]);
+    const projected = await this.options.pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`, key);
     if (projected.rows[0]) return orderMessage(projected.rows[0], await namesOf(this.options.catalog, projected.rows));
     throw new OrderError(
       grpc.status.ABORTED,
@@ -356,6 +434,15 @@ export class OrderDesk {
   }
 
 }
+
+/** What identifies a PlaceOrder request for idempotency: a retry must hash the same. */
+export const requestHash = (request: PlaceOrderRequest, accountName: string) =>
+  createHash("sha256").update(JSON.stringify({ ...request, account: accountName })).digest("hex");
+
+const answerKey = (prefix: string, account: Account, clientOrderId: string) => `${prefix}order-answer:v1:${account.id}:${clientOrderId}`;
+
+const reusedKey = (account: Account, clientOrderId: string) =>
+  new OrderError(grpc.status.ALREADY_EXISTS, "CLIENT_ORDER_ID_REUSED", `client_order_id ${clientOrderId} was already used by account ${account.name} for a different order`);
 
 function convert<T>(conversion: () => T): T {
   try {

@@ -45,11 +45,13 @@ export interface OrderStreamDeps {
   readonly fail: (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, error: unknown) => void;
 }
 
+const draining = () => new OrderError(grpc.status.UNAVAILABLE, "SERVICE_DRAINING", "the order service is shutting down; reconnect (with from_sequence to resume updates)");
+
 /** Writes to `call` until the reader falls MAX_BUFFERED messages behind; then ends it. */
 function boundedWriter<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDuplexStream<unknown, T>, fail: (error: unknown) => void): (message: T) => boolean {
   let open = true;
   return (message) => {
-    if (!open || call.cancelled) return false;
+    if (!open || call.cancelled || call.writableEnded) return false;
     if (call.writableLength >= MAX_BUFFERED) {
       open = false;
       fail(new OrderError(grpc.status.RESOURCE_EXHAUSTED, "SLOW_CONSUMER", `the client fell ${MAX_BUFFERED} messages behind; reconnect with from_sequence to resume`));
@@ -82,7 +84,10 @@ export function streamOrderUpdatesHandler({ desk, feed, authenticate, fail, logg
       };
       // Live updates that arrive while the history is read wait, then go out unless the history held them.
       let waiting: OrderUpdate[] | undefined = fromSequence > 0n ? [] : undefined;
-      unlisten = feed.listen(account.name, (updates) => (waiting ? waiting.push(...updates) : send(updates)));
+      unlisten = feed.listen(account.name, {
+        deliver: (updates) => (waiting ? waiting.push(...updates) : send(updates)),
+        closed: () => failStream(draining()),
+      });
       if (call.cancelled) return unlisten();
       if (!waiting) return;
       const history = await feed.history(account.id, fromSequence);
@@ -99,6 +104,7 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
     let unlisten = () => {};
     let inFlight = 0;
     let inputEnded = false;
+    let closing = false;
     const identity = authenticate(call.metadata);
     const failStream = (error: unknown) => {
       unlisten();
@@ -106,18 +112,27 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
     };
     const write = boundedWriter(call, failStream);
     const finishIfDone = () => {
-      if (inputEnded && inFlight === 0 && !call.cancelled) {
+      if ((inputEnded || closing) && inFlight === 0 && !call.cancelled) {
         unlisten();
-        call.end();
+        if (closing) fail(call, draining());
+        else call.end();
       }
     };
     identity.then(
       (who) => {
         if (call.cancelled) return;
-        unlisten = feed.listen(who.account, (updates) => {
-          for (const { message } of updates) {
-            if (!write({ requestId: 0n, result: message.order ? { $case: "order", value: message.order } : undefined, execution: message.execution })) return;
-          }
+        unlisten = feed.listen(who.account, {
+          deliver: (updates) => {
+            for (const { message } of updates) {
+              if (!write({ requestId: 0n, result: message.order ? { $case: "order", value: message.order } : undefined, execution: message.execution })) return;
+            }
+          },
+          // Draining: what is in flight is answered, nothing more is read, then UNAVAILABLE.
+          closed: () => {
+            closing = true;
+            call.pause();
+            finishIfDone();
+          },
         });
       },
       failStream,
@@ -139,6 +154,11 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
       }
     };
     call.on("data", (request: OrderEntryRequest) => {
+      if (closing) {
+        const { code, reason, message } = draining();
+        write({ requestId: request.requestId, result: { $case: "error", value: { code, reason, message } }, execution: undefined });
+        return;
+      }
       if (++inFlight >= MAX_IN_FLIGHT) call.pause();
       const orderId = request.action?.$case === "cancel" || request.action?.$case === "replace" ? request.action.value.orderId : undefined;
       const previous = orderId === undefined ? undefined : chains.get(orderId);
@@ -155,7 +175,7 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
         void result.then(() => chains.get(orderId) === result && chains.delete(orderId));
       }
       void result.then(() => {
-        if (inFlight-- === MAX_IN_FLIGHT) call.resume();
+        if (inFlight-- === MAX_IN_FLIGHT && !closing) call.resume();
         finishIfDone();
       });
     });

@@ -20,8 +20,8 @@ import { type Catalog, namesOf } from "./catalog.js";
 import { ORDER_COLUMNS, type AppliedBatch, type ExecutionRow, type OrderRow } from "./projection/apply-events.js";
 import { type Names, executionMessage, orderMessage } from "./projection/records.js";
 
-/** The Redis channel of order updates, unless ORDER_UPDATES_CHANNEL names another. */
-export const DEFAULT_ORDER_UPDATES_CHANNEL = "hft:order-updates:v1";
+/** The Redis channel of order updates, after the platform's key prefix. */
+export const orderUpdatesChannel = (redisKeyPrefix: string) => `${redisKeyPrefix}order-updates:v1`;
 
 /** Most changes a resuming stream may ask to replay; older history is for ListOrders. */
 export const MAX_REPLAY = 50_000;
@@ -93,7 +93,11 @@ export interface OrderUpdateFeedOptions {
   readonly logger: Logger;
 }
 
-type Listener = (updates: readonly OrderUpdate[]) => void;
+interface Listener {
+  readonly deliver: (updates: readonly OrderUpdate[]) => void;
+  /** Called when the feed stops (the service drains). */
+  readonly closed: () => void;
+}
 
 export class OrderUpdateFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -111,13 +115,16 @@ export class OrderUpdateFeed {
     await this.options.subscriber.subscribe(this.options.channel);
   }
 
+  /** Tells every listener the feed is closing, then stops receiving. */
   async stop(): Promise<void> {
+    for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener.closed();
+    this.listeners.clear();
     await this.options.subscriber.unsubscribe(this.options.channel).catch(() => undefined);
     this.options.subscriber.disconnect();
     await this.handling;
   }
 
-  /** Calls `listener` with every live update of `account`'s orders until the returned function is called. */
+  /** Gives `listener` every live update of `account`'s orders until the returned function is called. */
   listen(account: string, listener: Listener): () => void {
     let set = this.listeners.get(account);
     if (!set) this.listeners.set(account, (set = new Set()));
@@ -200,7 +207,7 @@ export class OrderUpdateFeed {
       if (!list) byAccount.set(account, (list = []));
       list.push(update);
     }
-    for (const [account, list] of byAccount) for (const listener of this.listeners.get(account) ?? []) listener(list);
+    for (const [account, list] of byAccount) for (const listener of this.listeners.get(account) ?? []) listener.deliver(list);
   }
 
   /** A shard's changes with sequences strictly between `after` and `before`. */

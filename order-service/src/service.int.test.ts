@@ -1,11 +1,16 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
+import type { Registry } from "prom-client";
 import {
   createKafkaClient,
   createLogger,
+  createMetricsRegistry,
   createMigrator,
   createRedisClient,
   createTokenVerifier,
@@ -32,7 +37,6 @@ import {
   type OrderEntryRequest,
   type OrderEntryResponse,
   OrderServiceClient,
-  OrderServiceService,
   type PlaceOrderRequest,
   type PlaceOrderResponse,
   type ReplaceOrderRequest,
@@ -44,13 +48,15 @@ import { type EngineProcess, freePort, startEngine } from "../../tests/support/e
 import { Catalog } from "./catalog.js";
 import { EngineLink } from "./engine-link.js";
 import { defineShardInstruments } from "./instrument-sync.js";
-import { OrderDesk } from "./order-desk.js";
-import { OrderUpdateFeed, publishOrderUpdates } from "./order-updates.js";
+import { OrderMetrics } from "./metrics.js";
+import { OrderDesk, requestHash } from "./order-desk.js";
+import { OrderUpdateFeed, orderUpdatesChannel, publishOrderUpdates } from "./order-updates.js";
 import { Reads } from "./reads.js";
 import { Projector } from "./projection/projector.js";
-import { orderServiceHandlers } from "./service.js";
+import { createOrderServer } from "./service.js";
 import { parseShards } from "./shards.js";
 
+const run = promisify(execFile);
 const secret = "order-service-test-secret-at-least-32-bytes";
 const issuer = "hft-test";
 const audience = "hft";
@@ -64,6 +70,9 @@ let producer: Producer;
 let server: grpc.Server;
 let client: OrderServiceClient;
 let redis: Redis;
+let redisKeyPrefix: string;
+let registry: Registry;
+let address: string;
 let feed: OrderUpdateFeed;
 /** Set by a test to lose the next batch's publish, as a leader dying after COMMIT would. */
 let dropNextPublish = false;
@@ -110,8 +119,9 @@ beforeAll(async () => {
   await defineShardInstruments(catalog, link, "default");
   producer = createKafkaClient({ brokers: loadConfig(kafkaConfig).KAFKA_BROKERS, clientId: "order-service-test" }).producer({ idempotent: true });
   await producer.connect();
-  // A channel of its own: other test files publish order updates too.
-  const channel = `hft:order-updates:test:${process.pid}:${Date.now()}`;
+  // Redis keys and channels of its own: other test files use Redis too.
+  redisKeyPrefix = `hft-test:${process.pid}:${Date.now()}:`;
+  const channel = orderUpdatesChannel(redisKeyPrefix);
   const redisUrl = loadConfig(redisConfig).REDIS_URL;
   redis = createRedisClient({ url: redisUrl });
   feed = new OrderUpdateFeed({ subscriber: createRedisClient({ url: redisUrl }), channel, pool: db.pool, catalog, logger });
@@ -129,13 +139,23 @@ beforeAll(async () => {
   });
   await projector.start();
 
-  const desk = new OrderDesk({ pool: db.pool, catalog, shards, links: new Map([["default", link]]) });
-  server = new grpc.Server();
+  registry = createMetricsRegistry({ service: "order-service-test", processMetrics: false });
+  const desk = new OrderDesk({
+    pool: db.pool,
+    catalog,
+    shards,
+    links: new Map([["default", link]]),
+    redis: { client: redis, keyPrefix: redisKeyPrefix },
+    metrics: new OrderMetrics(registry, db.pool),
+  });
   const reads = new Reads({ pool: db.pool, catalog, pageTokenKey: "page-token-key-for-tests-0123456789abcdef", readableAccount: (i, a) => desk.readableAccount(i, a) });
-  server.addService(OrderServiceService, orderServiceHandlers({ desk, reads, feed, verify: await createTokenVerifier({ hs256Secret: secret, issuer, audience }), logger }));
-  const port = await freePort();
-  await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
-  client = new OrderServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const verify = await createTokenVerifier({ hs256Secret: secret, issuer, audience });
+  const created = createOrderServer({ desk, reads, feed, verify, logger, registry });
+  server = created.server;
+  created.health.set("SERVING");
+  address = `127.0.0.1:${await freePort()}`;
+  await new Promise<void>((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+  client = new OrderServiceClient(address, grpc.credentials.createInsecure());
 });
 
 afterAll(async () => {
@@ -187,6 +207,28 @@ describe("OrderService over gRPC", () => {
       code: grpc.status.ALREADY_EXISTS,
       details: "client_order_id retry-1 was already used by account alice for a different order",
     });
+  });
+
+  it("answers a retry from Redis, and lets a retry take over a claim its crashed request left behind", async () => {
+    const first = await place({ clientOrderId: "cached-1", price: "10800" });
+    const aliceId = (await db.pool.query<{ account_id: string }>("SELECT account_id FROM accounts WHERE name = 'alice'")).rows[0]!.account_id;
+    const cached = await redis.get(`${redisKeyPrefix}order-answer:v1:${aliceId}:cached-1`);
+    expect(JSON.parse(cached ?? "{}")).toEqual({ hash: expect.stringMatching(/^[0-9a-f]{64}$/), order: expect.any(String) });
+    // Were PostgreSQL asked, this hash would refuse the retry: the answer comes from Redis.
+    await db.pool.query("UPDATE idempotency_keys SET request_hash = 'not-this-request' WHERE client_order_id = 'cached-1'");
+    expect(await place({ clientOrderId: "cached-1", price: "10800" })).toEqual(first);
+    await expect(place({ clientOrderId: "cached-1", price: "10801" })).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS });
+
+    // A claim with no answer and no order: in flight while recent, abandoned once old.
+    const claimNow = { ...limitOrder, clientOrderId: "claimed-now", price: "10802" };
+    const claimLongAgo = { ...limitOrder, clientOrderId: "claimed-long-ago", price: "10803" };
+    await db.pool.query(
+      `INSERT INTO idempotency_keys (account_id, client_order_id, request_hash, created_at)
+       VALUES ($1, 'claimed-now', $2, now()), ($1, 'claimed-long-ago', $3, now() - interval '10 minutes')`,
+      [aliceId, requestHash(claimNow, "alice"), requestHash(claimLongAgo, "alice")],
+    );
+    await expect(place(claimNow)).rejects.toMatchObject({ code: grpc.status.ABORTED, details: expect.stringContaining("no outcome yet") });
+    expect((await place(claimLongAgo)).status).toBe(OrderStatus.ORDER_STATUS_NEW);
   });
 
   it("cancels and replaces an open order", async () => {
@@ -465,6 +507,41 @@ describe("OrderEntry", () => {
     expect(await anonymous.failed()).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
   });
 });
+
+// Last: the metrics it checks count the calls of every test above.
+describe("operability", () => {
+  it("answers the health service and server reflection, and counts calls in its metrics", async () => {
+    const grpcurl = fileURLToPath(new URL("../../.deps/bin/grpcurl", import.meta.url));
+    if (!existsSync(grpcurl)) throw new Error("grpcurl missing: scripts/install-tools.sh installs it");
+    const health = await run(grpcurl, ["-plaintext", "-d", '{"service": "hft.v1.OrderService"}', address, "grpc.health.v1.Health/Check"]);
+    expect(JSON.parse(health.stdout)).toEqual({ status: "SERVING" });
+    const services = await run(grpcurl, ["-plaintext", address, "list"]);
+    expect(services.stdout.split("\n")).toEqual(expect.arrayContaining(["hft.v1.OrderService", "grpc.health.v1.Health"]));
+    // Reflection carries every imported file too, so a generic client encodes the request and decodes the answer.
+    const positions = await run(grpcurl, ["-plaintext", "-H", `authorization: Bearer ${await token("bob")}`, "-d", '{"symbol": "BTC-USD"}', address, "hft.v1.OrderService/GetPositions"]);
+    expect(JSON.parse(positions.stdout)).toMatchObject({ positions: [expect.objectContaining({ account: "bob", symbol: "BTC-USD" })] });
+
+    const text = await registry.metrics();
+    expect(sample(text, "grpc_server_handled_total", { grpc_service: "hft.v1.OrderService", grpc_method: "PlaceOrder", grpc_type: "unary", grpc_code: "OK" })).toBeGreaterThan(0);
+    expect(sample(text, "grpc_server_handled_total", { grpc_method: "PlaceOrder", grpc_code: "INVALID_ARGUMENT" })).toBeGreaterThan(0);
+    expect(sample(text, "grpc_server_handled_total", { grpc_method: "OrderEntry", grpc_type: "bidi_stream" })).toBeGreaterThan(0);
+    expect(sample(text, "hft_order_processing_microseconds_count", { operation: "place", stage: "engine" })).toBeGreaterThan(0);
+    expect(sample(text, "hft_order_instructions_refused_total", { operation: "place", reason: "CLIENT_ORDER_ID_REUSED" })).toBeGreaterThan(0);
+    expect(sample(text, "hft_orders_total", { status: "filled" })).toBeGreaterThan(0);
+    expect(sample(text, "hft_dependency_operation_seconds_count", { dependency: "postgres", operation: "claim_client_order_id", outcome: "ok" })).toBeGreaterThan(0);
+    expect(sample(text, "hft_dependency_operation_seconds_count", { dependency: "redis", operation: "set_answer", outcome: "ok" })).toBeGreaterThan(0);
+    expect(sample(text, "hft_active_positions", {})).toBeGreaterThan(0);
+  });
+});
+
+/** The sum of the samples of `name` that carry every one of `labels`, in Prometheus text. */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
 
 async function waitForProjection(clientOrderId: string, account: string): Promise<void> {
   for (let tries = 0; tries < 200; tries++) {

@@ -6,7 +6,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { DescMessage } from "@bufbuild/protobuf";
-import { AuthError, type Identity, type Logger, type TokenVerifier, bearerToken } from "@hft/service-kit";
+import { file_grpc_health_v1_health } from "@hft/contract/es/grpc/health/v1/health_pb.js";
+import type { Registry } from "prom-client";
+import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics } from "@hft/service-kit";
 import {
   CancelAllOrdersRequestSchema,
   CancelOrderRequestSchema,
@@ -16,6 +18,7 @@ import {
   ListOrdersRequestSchema,
   PlaceOrderRequestSchema,
   ReplaceOrderRequestSchema,
+  file_hft_v1_order_service,
 } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import {
   CancelAllOrdersRequest,
@@ -25,6 +28,7 @@ import {
   ListExecutionsRequest,
   ListOrdersRequest,
   type OrderServiceServer,
+  OrderServiceService,
   PlaceOrderRequest,
   ReplaceOrderRequest,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
@@ -109,4 +113,20 @@ export function orderServiceHandlers({ desk, reads, feed, verify, logger }: Orde
     streamOrderUpdates: streamOrderUpdatesHandler(streams),
     orderEntry: orderEntryHandler(streams),
   };
+}
+
+/**
+ * The order service's gRPC server: OrderService, the health service (NOT_SERVING until the
+ * caller says otherwise), server reflection, and call metrics in `registry`.
+ */
+export function createOrderServer(deps: OrderServiceDeps & { readonly registry: Registry }): { server: grpc.Server; health: ServerHealth } {
+  const server = new grpc.Server({
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.max_receive_message_length": 4 << 20,
+    interceptors: [grpcServerMetrics(deps.registry)],
+  });
+  server.addService(OrderServiceService, orderServiceHandlers(deps));
+  const health = new ServerHealth(server, ["hft.v1.OrderService"]);
+  addReflection(server, ["hft.v1.OrderService", "grpc.health.v1.Health"], [file_hft_v1_order_service, file_grpc_health_v1_health]);
+  return { server, health };
 }

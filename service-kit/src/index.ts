@@ -8,7 +8,8 @@ export { DecimalError, INT64_MAX, decimalsOf, formatScaled, fromUnits, toUnits }
 export type { DecimalErrorCode, ToUnitsOptions } from "./decimal-ticks.js";
 export { createLogger } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
-export { createMetricsRegistry, microsecondBuckets, secondBuckets } from "./metrics.js";
+export { ServerHealth, addReflection, grpcServerMetrics } from "./grpc-server.js";
+export { createMetricsRegistry, microsecondBuckets, secondBuckets, serveMetrics } from "./metrics.js";
 export type { MetricsRegistryOptions } from "./metrics.js";
 export { MIGRATION_LOCK_KEY, MigrationError, createMigrator, readMigrations } from "./migrator.js";
 export type { Migration, MigrationErrorCode, MigrationState, MigrationStatus, Migrator, MigratorOptions } from "./migrator.js";

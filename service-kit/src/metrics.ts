@@ -1,3 +1,4 @@
+import { type Server, createServer } from "node:http";
 import { Registry, collectDefaultMetrics } from "prom-client";
 
 export interface MetricsRegistryOptions {
@@ -24,3 +25,28 @@ export const microsecondBuckets = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_00
 
 /** Histogram buckets for latencies measured in seconds: 100 µs to 10 s. */
 export const secondBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Serves `registry` at GET /metrics on `hostPort` ("127.0.0.1:9465"; port 0 picks a free one).
+ * Resolves once listening, with the address it listens on.
+ */
+export async function serveMetrics(registry: Registry, hostPort: string): Promise<{ server: Server; address: string }> {
+  const server = createServer((request, response) => {
+    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+      response.writeHead(404, { "content-type": "text/plain" }).end("not found; metrics are at GET /metrics\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (error: Error) => response.writeHead(500, { "content-type": "text/plain" }).end(`collecting metrics failed: ${error.message}\n`),
+    );
+  });
+  const separator = hostPort.lastIndexOf(":");
+  const host = hostPort.slice(0, separator).replace(/^\[(.*)\]$/, "$1");
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(Number(hostPort.slice(separator + 1)), host, () => resolve());
+  });
+  const bound = server.address();
+  return { server, address: typeof bound === "object" && bound ? `${host.includes(":") ? `[${host}]` : host}:${bound.port}` : hostPort };
+}

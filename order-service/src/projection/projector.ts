@@ -15,6 +15,7 @@ import type pg from "pg";
 import type { Logger } from "@hft/service-kit";
 import { EngineServiceClient, type SubscribeResponse } from "@hft/contract/grpc/hft/v1/engine_service.js";
 import { Execution, Order } from "@hft/contract/grpc/hft/v1/order_service.js";
+import type { OrderMetrics } from "../metrics.js";
 import { type AppliedBatch, applyEvents, readCheckpoint } from "./apply-events.js";
 import { type Names, executionMessage, orderMessage } from "./records.js";
 
@@ -29,6 +30,8 @@ export interface ProjectorOptions {
   readonly logger: Logger;
   /** Most sequences per transaction. */
   readonly maxBatch?: number;
+  /** Times the batch transactions and the Kafka publish, and reports the lag. */
+  readonly metrics?: OrderMetrics;
   /** Called after each committed batch, with the rows as they now stand. */
   readonly onCommitted?: (batch: AppliedBatch, names: Names) => void;
 }
@@ -89,6 +92,7 @@ export class Projector {
         return this.restart(stream, `sequence ${message.sequence} after ${this.received}: the stream skipped or repeated`);
       }
       this.received = message.sequence;
+      this.options.metrics?.projectionLag.set({ shard: this.options.shard }, Number(this.received - this.applied));
       this.buffer.push(message);
       if (this.buffer.length >= (this.options.maxBatch ?? 2_000)) stream.pause();
       this.scheduleFlush();
@@ -121,17 +125,22 @@ export class Projector {
     if (batch.length === 0) return this.flushDone();
     const client = await this.options.pool.connect().catch((error: Error) => error);
     if (client instanceof Error) return this.retry(batch, client);
+    const timer = this.options.metrics?.dependencySeconds.startTimer({ dependency: "postgres", operation: "projection_batch" });
     try {
       await client.query("BEGIN");
       const applied = await applyEvents(client, this.options.shard, batch);
       const names = await this.names(client, applied);
       await this.publish(applied, names);
       await client.query("COMMIT");
+      timer?.({ outcome: "ok" });
       this.applied = applied.lastSequence;
+      this.options.metrics?.projectionApplied.set({ shard: this.options.shard }, Number(this.applied));
+      this.options.metrics?.projectionLag.set({ shard: this.options.shard }, Number(this.received - this.applied));
       for (const skipped of applied.skipped) this.options.logger.warn({ shard: this.options.shard }, skipped);
       this.options.onCommitted?.(applied, names);
       client.release();
     } catch (error) {
+      timer?.({ outcome: "error" });
       await client.query("ROLLBACK").catch(() => undefined);
       client.release();
       return this.retry(batch, error as Error);
@@ -176,7 +185,9 @@ export class Projector {
         })),
       },
     ].filter((t) => t.messages.length > 0);
-    if (topicMessages.length > 0) await this.options.producer.sendBatch({ topicMessages, acks: -1 });
+    if (topicMessages.length === 0) return;
+    const send = () => this.options.producer.sendBatch({ topicMessages, acks: -1 });
+    await (this.options.metrics ? this.options.metrics.time("kafka", "publish", send) : send());
   }
 
   /** Symbols and account names of the batch's rows, loaded once and cached. */
