@@ -21,7 +21,11 @@ export type LinkState = "connecting" | "ready" | "down" | "closed";
 /** The engine could not take or acknowledge a command; the gRPC status to answer with is UNAVAILABLE. */
 export class EngineUnavailableError extends Error {
   readonly code = grpc.status.UNAVAILABLE;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** True when the command certainly never reached the engine; false when it may have been applied. */
+    readonly notSent: boolean,
+  ) {
     super(message);
     this.name = "EngineUnavailableError";
   }
@@ -83,7 +87,7 @@ export class EngineLink {
   async ready(timeoutMs = 10_000): Promise<void> {
     if (this.currentState === "ready") return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new EngineUnavailableError(`engine shard ${this.options.shard} at ${this.options.address} not ready after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new EngineUnavailableError(`engine shard ${this.options.shard} at ${this.options.address} not ready after ${timeoutMs} ms`, true)), timeoutMs);
       this.readyWaiters.push(() => (clearTimeout(timer), resolve()));
     });
   }
@@ -91,7 +95,7 @@ export class EngineLink {
   /** Sends one command with the next batch; resolves with its durable acknowledgement. */
   submit(command: EngineCommandBody): Promise<CommandAck> {
     if (this.currentState !== "ready") {
-      return Promise.reject(new EngineUnavailableError(`engine shard ${this.options.shard} is ${this.currentState}; nothing was sent`));
+      return Promise.reject(new EngineUnavailableError(`engine shard ${this.options.shard} is ${this.currentState}; nothing was sent`, true));
     }
     const correlationId = this.nextCorrelation++;
     return new Promise<CommandAck>((resolve, reject) => {
@@ -176,7 +180,8 @@ export class EngineLink {
     const waiting = [...this.waiting.entries()];
     this.waiting.clear();
     for (const [correlationId, w] of waiting) {
-      w.reject(new EngineUnavailableError(unsent.has(correlationId) ? `engine shard ${this.options.shard} is unavailable; the command was not sent` : message));
+      const notSent = unsent.has(correlationId);
+      w.reject(new EngineUnavailableError(notSent ? `engine shard ${this.options.shard} is unavailable; the command was not sent` : message, notSent));
     }
   }
 

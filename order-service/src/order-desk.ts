@@ -122,7 +122,7 @@ export class OrderDesk {
         });
       } catch (error) {
         // Never sent: the key is free again, so a retry is a first attempt.
-        if (error instanceof EngineUnavailableError && error.message.includes("not sent")) await this.releaseClientOrderId(account, request.clientOrderId);
+        if (error instanceof EngineUnavailableError && error.notSent) await this.releaseClientOrderId(account, request.clientOrderId);
         throw error;
       }
       const order = orderFromAck(ack, request, account, instrument);
