@@ -30,6 +30,7 @@ import { OrderDesk } from "./order-desk.js";
 import { OrderUpdateFeed, orderUpdatesChannel, publishOrderUpdates } from "./order-updates.js";
 import { Leadership } from "./projection/leadership.js";
 import { Projector } from "./projection/projector.js";
+import { ProjectionCaches } from "./projection/redis-cache.js";
 import { Reads } from "./reads.js";
 import { createOrderServer } from "./service.js";
 import { parseShards } from "./shards.js";
@@ -106,12 +107,19 @@ const links = new Map(
 );
 
 let projectors: Projector[] = [];
+let caches: ProjectionCaches | undefined;
 const leadership = new Leadership({
   databaseUrl: config.DATABASE_URL,
   lockKey: BigInt(config.PROJECTION_LOCK_KEY),
   logger,
   onAcquired: async () => {
+    await caches?.stop(); // left by a term whose start failed
     await producer.connect();
+    // The positions and open-order caches, rebuilt before the projectors start: the previous leader
+    // may have died between a COMMIT and its Redis write. A Redis failure never stops the projection.
+    const projectionCaches = new ProjectionCaches({ pool, redis, prefix: config.REDIS_KEY_PREFIX, shards: shards.map((s) => s.name), logger, metrics });
+    caches = projectionCaches;
+    await projectionCaches.start();
     projectors = shards.map(
       (shard) =>
         new Projector({
@@ -121,9 +129,12 @@ const leadership = new Leadership({
           producer,
           logger,
           metrics,
-          // A lost publish is read back from PostgreSQL by every replica's feed (sequence gap).
-          onCommitted: (batch, names) =>
-            void publishOrderUpdates(redis, orderUpdatesChannel(config.REDIS_KEY_PREFIX), shard.name, batch, names).catch((error: unknown) => logger.warn({ shard: shard.name, err: error }, "order updates not published")),
+          onCommitted: (batch, names) => {
+            // A lost publish is read back from PostgreSQL by every replica's feed (sequence gap).
+            void publishOrderUpdates(redis, orderUpdatesChannel(config.REDIS_KEY_PREFIX), shard.name, batch, names).catch((error: unknown) => logger.warn({ shard: shard.name, err: error }, "order updates not published"));
+            // A failed cache write logs a warning and sends reads to PostgreSQL until the caches are rebuilt.
+            projectionCaches.write(shard.name, batch, names);
+          },
         }),
     );
     await Promise.all(projectors.map((p) => p.start()));
@@ -131,12 +142,21 @@ const leadership = new Leadership({
   onLost: async () => {
     await Promise.all(projectors.map((p) => p.stop()));
     projectors = [];
+    await caches?.stop();
+    caches = undefined;
   },
 });
 
 const desk = new OrderDesk({ pool, catalog, shards, links, metrics, redis: { client: redis, keyPrefix: config.REDIS_KEY_PREFIX } });
 setInterval(() => desk.sweepRateLimiter(), 10_000).unref();
-const reads = new Reads({ pool, catalog, pageTokenKey: config.PAGE_TOKEN_KEY, readableAccount: (identity, requested) => desk.readableAccount(identity, requested) });
+const reads = new Reads({
+  pool,
+  catalog,
+  pageTokenKey: config.PAGE_TOKEN_KEY,
+  readableAccount: (identity, requested) => desk.readableAccount(identity, requested),
+  redis: { client: redis, keyPrefix: config.REDIS_KEY_PREFIX },
+  metrics,
+});
 const { server, health } = createOrderServer({ desk, reads, feed, verify, logger, registry });
 // SERVING while some engine shard is reachable and the service is not draining: an order for a
 // shard whose engine is down is refused with UNAVAILABLE on its own.

@@ -1,8 +1,10 @@
 /**
  * ListOrders, ListExecutions and GetPositions: reads of the projection, newest first, paged by
  * keyset (never OFFSET) with signed page tokens bound to the request's filters and account.
+ * GetPositions reads the projection's Redis cache while it can be trusted.
  */
 import * as grpc from "@grpc/grpc-js";
+import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Identity } from "@hft/service-kit";
 import type { Timestamp } from "@hft/contract/grpc/google/protobuf/timestamp.js";
@@ -16,10 +18,12 @@ import type {
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { OrderStatus, Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { type Catalog, namesOf } from "./catalog.js";
+import type { OrderMetrics } from "./metrics.js";
 import { OrderError } from "./order-desk.js";
 import { type PageCursor, type PageTokenCodec, PaginationError, createPageTokenCodec, normalizePageSize } from "./page-token.js";
-import { ORDER_COLUMNS, type ExecutionRow, type OrderRow } from "./projection/apply-events.js";
-import { executionMessage, orderMessage, toTimestamp, trimDecimal } from "./projection/records.js";
+import { ORDER_COLUMNS, POSITION_COLUMNS, type ExecutionRow, type OrderRow, type PositionRow } from "./projection/apply-events.js";
+import { type Names, executionMessage, orderMessage, positionMessage } from "./projection/records.js";
+import { type CachedPosition, cachedPositions } from "./projection/redis-cache.js";
 
 export interface ReadsOptions {
   readonly pool: pg.Pool;
@@ -28,6 +32,10 @@ export interface ReadsOptions {
   readonly pageTokenKey: string;
   /** Resolves the account a caller may read: its own, or any for an admin. */
   readonly readableAccount: (identity: Identity, requested: string) => Promise<{ id: bigint; name: string }>;
+  /** The projection's Redis caches (written by the projection leader); without them, PostgreSQL answers every read. */
+  readonly redis?: { readonly client: Redis; readonly keyPrefix: string };
+  /** Times the Redis reads. */
+  readonly metrics?: OrderMetrics;
 }
 
 const statusNames: Record<number, string> = {
@@ -133,34 +141,42 @@ export class Reads {
     };
   }
 
+  /**
+   * The account's positions by instrument id: from the Redis cache while it can be trusted (see
+   * projection/redis-cache.ts), else from PostgreSQL. Both give the same messages in the same order.
+   */
   async getPositions(identity: Identity, request: GetPositionsRequest): Promise<Position[]> {
     const account = await this.options.readableAccount(identity, request.account);
     const instrumentId = await this.instrumentFilter(request.symbol);
-    const { rows } = await this.options.pool.query<{
-      instrument_id: number;
-      net_quantity: string;
-      average_price: string;
-      realized_pnl: string;
-      updated_at: Date;
-      last_sequence: string;
-    }>(
-      `SELECT instrument_id, net_quantity::text, round(average_price, 18)::text AS average_price, round(realized_pnl, 18)::text AS realized_pnl,
-              updated_at, last_sequence
-         FROM positions WHERE account_id = $1 AND ($2::int IS NULL OR instrument_id = $2)
-        ORDER BY instrument_id`,
+    const symbols = new Map<number, string>();
+    const names: Names = { account: () => account.name, symbol: (id) => symbols.get(id) ?? String(id) };
+    const withNames = async (ids: readonly number[]) => {
+      for (const id of ids) if (!symbols.has(id)) symbols.set(id, (await this.options.catalog.instrumentById(id))?.symbol ?? String(id));
+    };
+
+    const cached = await this.cachedPositions(account.id, instrumentId);
+    if (cached) {
+      await withNames(cached.map((c) => c.instrumentId));
+      // Names as the PostgreSQL path gives them, not as they were when the cache was written.
+      return cached.map(({ instrumentId: id, position }) => ({ ...position, account: account.name, symbol: names.symbol(id) }));
+    }
+    const { rows } = await this.options.pool.query<PositionRow>(
+      `SELECT ${POSITION_COLUMNS}
+         FROM positions p WHERE p.account_id = $1 AND ($2::int IS NULL OR p.instrument_id = $2)
+        ORDER BY p.instrument_id`,
       [account.id.toString(), instrumentId ?? null],
     );
-    return Promise.all(
-      rows.map(async (row) => ({
-        account: account.name,
-        symbol: (await this.options.catalog.instrumentById(row.instrument_id))?.symbol ?? String(row.instrument_id),
-        netQuantity: trimDecimal(row.net_quantity),
-        averagePrice: trimDecimal(row.average_price),
-        realizedPnl: trimDecimal(row.realized_pnl),
-        updateTime: toTimestamp(row.updated_at),
-        sequence: BigInt(row.last_sequence),
-      })),
-    );
+    await withNames(rows.map((row) => row.instrument_id));
+    return rows.map((row) => positionMessage(row, names));
+  }
+
+  /** The cached positions, or undefined when Redis is not configured, not connected, failing or not trusted. */
+  private async cachedPositions(accountId: bigint, instrumentId: number | undefined): Promise<CachedPosition[] | undefined> {
+    const { redis, metrics } = this.options;
+    // A disconnected client would queue the command until it reconnects: PostgreSQL answers now.
+    if (!redis || redis.client.status !== "ready") return undefined;
+    const read = () => cachedPositions(redis.client, redis.keyPrefix, accountId, instrumentId);
+    return (metrics ? metrics.time("redis", "get_positions", read) : read()).catch(() => undefined); // Redis is a cache: PostgreSQL answers.
   }
 
   private async instrumentFilter(symbol: string): Promise<number | undefined> {

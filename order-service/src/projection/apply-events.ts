@@ -53,10 +53,26 @@ export interface ExecutionRow {
   sequence: string;
 }
 
+/** A `positions` row as POSITION_COLUMNS selects it: decimals as text, rounded as GetPositions shows them. */
+export interface PositionRow {
+  account_id: string;
+  instrument_id: number;
+  /** Signed: positive long, negative short. */
+  net_quantity: string;
+  /** Rounded to 18 decimal places. */
+  average_price: string;
+  /** Rounded to 18 decimal places. */
+  realized_pnl: string;
+  updated_at: Date;
+  last_sequence: string;
+}
+
 export interface AppliedBatch {
   /** Every order the batch touched, in its state after the batch, with the sequence of that state. */
   readonly orders: OrderRow[];
   readonly executions: ExecutionRow[];
+  /** Every position the batch's executions changed, in its state after the batch. */
+  readonly positions: PositionRow[];
   /** Events that could not be recorded (an order id or client order id already taken, say). */
   readonly skipped: string[];
   readonly firstSequence: bigint;
@@ -101,6 +117,10 @@ export function timestampLiteral(ts: Timestamp | undefined): string {
 export const ORDER_COLUMNS = `o.*,
   CASE WHEN o.status IN ('pending_trigger', 'new', 'partially_filled') THEN o.quantity - o.filled_quantity ELSE 0 END AS remaining_quantity,
   CASE WHEN o.filled_quantity > 0 THEN round(o.filled_notional / o.filled_quantity, 18) END AS average_fill_price`;
+
+/** The columns of a PositionRow, from `positions p`. */
+export const POSITION_COLUMNS = `p.account_id, p.instrument_id, p.net_quantity::text AS net_quantity,
+  round(p.average_price, 18)::text AS average_price, round(p.realized_pnl, 18)::text AS realized_pnl, p.updated_at, p.last_sequence`;
 
 export async function applyEvents(client: pg.ClientBase, shard: string, messages: readonly SubscribeResponse[]): Promise<AppliedBatch> {
   const orders = new Map<string, OrderRow>();
@@ -229,6 +249,7 @@ export async function applyEvents(client: pg.ClientBase, shard: string, messages
     }
   }
 
+  const positions = executions.length > 0 ? await positionsOf(client, executions) : [];
   const lastSequence = messages.length > 0 ? messages[messages.length - 1]!.sequence : 0n;
   if (messages.length > 0) {
     await client.query(
@@ -237,7 +258,19 @@ export async function applyEvents(client: pg.ClientBase, shard: string, messages
       [shard, lastSequence.toString()],
     );
   }
-  return { orders: [...orders.values()], executions, skipped, firstSequence: messages[0]?.sequence ?? 0n, lastSequence };
+  return { orders: [...orders.values()], executions, positions, skipped, firstSequence: messages[0]?.sequence ?? 0n, lastSequence };
+}
+
+/** The positions of the executions' accounts and instruments, as they now stand: one query per batch. */
+async function positionsOf(client: pg.ClientBase, executions: readonly ExecutionRow[]): Promise<PositionRow[]> {
+  const pairs = new Map(executions.map((e) => [`${e.account_id}/${e.instrument_id}`, e]));
+  const result = await client.query<PositionRow>(
+    `SELECT ${POSITION_COLUMNS} FROM positions p
+      WHERE (p.account_id, p.instrument_id) IN (SELECT * FROM unnest($1::bigint[], $2::int[]))
+      ORDER BY p.account_id, p.instrument_id`,
+    [[...pairs.values()].map((e) => e.account_id), [...pairs.values()].map((e) => e.instrument_id)],
+  );
+  return result.rows;
 }
 
 async function setStatus(client: pg.ClientBase, orderId: bigint, status: string, cancelReason: string | null, at: string, sequence: string): Promise<OrderRow[]> {

@@ -3,9 +3,9 @@
  * streams return. Decimals come from PostgreSQL numeric and are only trimmed of trailing zeros.
  */
 import type { Timestamp } from "@hft/contract/grpc/google/protobuf/timestamp.js";
-import type { Execution, Order } from "@hft/contract/grpc/hft/v1/order_service.js";
+import type { Execution, Order, Position } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { CancelReason, Liquidity, OrderStatus, OrderType, RejectReason, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
-import type { ExecutionRow, OrderRow } from "./apply-events.js";
+import type { ExecutionRow, OrderRow, PositionRow } from "./apply-events.js";
 
 /** Names for the ids in rows: symbols by instrument id, account names by account id. */
 export interface Names {
@@ -78,5 +78,17 @@ export function executionMessage(row: ExecutionRow, clientOrderId: string, names
     executeTime: toTimestamp(row.executed_at),
     sequence: BigInt(row.sequence),
     account: names.account(row.account_id),
+  };
+}
+
+export function positionMessage(row: PositionRow, names: Names): Position {
+  return {
+    account: names.account(row.account_id),
+    symbol: names.symbol(row.instrument_id),
+    netQuantity: trimDecimal(row.net_quantity),
+    averagePrice: trimDecimal(row.average_price),
+    realizedPnl: trimDecimal(row.realized_pnl),
+    updateTime: toTimestamp(row.updated_at),
+    sequence: BigInt(row.last_sequence),
   };
 }
