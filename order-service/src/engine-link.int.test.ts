@@ -70,4 +70,33 @@ describe("EngineLink", () => {
     await expect(l.ready(300)).rejects.toThrow(/engine shard test at 127\.0\.0\.1:\d+ not ready after 300 ms/);
     await expect(l.submit(order(1))).rejects.toBeInstanceOf(EngineUnavailableError);
   });
+
+  it("takes orders only once prepare has defined the instruments, and prepares again after a failure", async () => {
+    const e = await engine();
+    const states: LinkState[] = [];
+    let attempts = 0;
+    let release = () => {};
+    const l = new EngineLink({
+      shard: "test",
+      address: e.address,
+      reconnectMinMs: 50,
+      onStateChange: (s) => states.push(s),
+      prepare: async (send) => {
+        attempts += 1;
+        if (attempts === 1) throw new Error("catalog unreachable");
+        await send(body(defineBtc(0n)));
+        await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    cleanups.push(() => l.close());
+    for (let tries = 0; tries < 200 && attempts < 2; tries++) await new Promise((r) => setTimeout(r, 10));
+    expect(attempts).toBe(2);
+    const early = await l.submit(order(1)).catch((error: unknown) => error);
+    expect(early).toBeInstanceOf(EngineUnavailableError);
+    expect(early).toMatchObject({ notSent: true, message: expect.stringContaining("preparing") });
+    release();
+    await l.ready();
+    expect((await l.submit(order(2))).rejectReason).toBe(0);
+    expect(states).toEqual(["down", "connecting", "ready"]);
+  });
 });

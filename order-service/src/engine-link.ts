@@ -43,6 +43,12 @@ export interface EngineLinkOptions {
   readonly reconnectMaxMs?: number;
   /** Called on every state change (metrics, logs). */
   readonly onStateChange?: (state: LinkState, reason?: string) => void;
+  /**
+   * Runs on every new stream before the link turns ready, with a way to send commands meanwhile
+   * (defining the shard's instruments): until it resolves, orders are refused as not sent; when
+   * it rejects, the stream is dropped and the link reconnects.
+   */
+  readonly prepare?: (send: (command: EngineCommandBody) => Promise<CommandAck>) => Promise<void>;
 }
 
 interface Waiting {
@@ -61,6 +67,7 @@ export class EngineLink {
   private reconnectDelay: number;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readyWaiters: (() => void)[] = [];
+  private preparing = false;
   /** Batches and commands written, for the commands-per-batch figure. */
   readonly sent = { batches: 0, commands: 0 };
 
@@ -95,8 +102,13 @@ export class EngineLink {
   /** Sends one command with the next batch; resolves with its durable acknowledgement. */
   submit(command: EngineCommandBody): Promise<CommandAck> {
     if (this.currentState !== "ready") {
-      return Promise.reject(new EngineUnavailableError(`engine shard ${this.options.shard} is ${this.currentState}; nothing was sent`, true));
+      const state = this.preparing ? "preparing (defining its instruments)" : this.currentState;
+      return Promise.reject(new EngineUnavailableError(`engine shard ${this.options.shard} is ${state}; nothing was sent`, true));
     }
+    return this.enqueue(command);
+  }
+
+  private enqueue(command: EngineCommandBody): Promise<CommandAck> {
     const correlationId = this.nextCorrelation++;
     return new Promise<CommandAck>((resolve, reject) => {
       this.waiting.set(correlationId, { resolve, reject });
@@ -120,7 +132,7 @@ export class EngineLink {
   private flush(): void {
     this.flushScheduled = false;
     const stream = this.stream;
-    if (!stream || this.currentState !== "ready") return; // failWaiting already refused them
+    if (!stream || (this.currentState !== "ready" && !this.preparing)) return; // failWaiting already refused them
     const maxBatch = this.options.maxBatch ?? 1_000;
     while (this.outbox.length > 0) {
       const commands = this.outbox.splice(0, maxBatch);
@@ -159,6 +171,25 @@ export class EngineLink {
     };
     stream.on("error", (error: grpc.ServiceError) => broken(`stream failed: ${error.details || error.message}`));
     stream.on("end", () => broken("the engine ended the stream"));
+    const { prepare } = this.options;
+    if (!prepare) return this.becomeReady();
+    this.preparing = true;
+    prepare((command) => (this.stream === stream ? this.enqueue(command) : Promise.reject(new EngineUnavailableError("the stream being prepared is gone", true)))).then(
+      () => {
+        this.preparing = false;
+        if (this.stream === stream) this.becomeReady();
+      },
+      (error: Error) => {
+        this.preparing = false;
+        if (this.stream !== stream) return;
+        this.stream = undefined;
+        stream.cancel();
+        this.lost(`preparing the stream failed: ${error.message}`);
+      },
+    );
+  }
+
+  private becomeReady(): void {
     this.reconnectDelay = this.options.reconnectMinMs ?? 100;
     this.setState("ready");
     for (const wake of this.readyWaiters.splice(0)) wake();

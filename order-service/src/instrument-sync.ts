@@ -1,18 +1,20 @@
 /**
  * The engine starts with no instruments: the order service defines its shard's instruments from
- * PostgreSQL whenever its link to the engine comes up. Defining again is harmless (the engine
- * updates the limits and keeps the book), so every replica may do it.
+ * PostgreSQL whenever its link to the engine comes up, before the link takes orders (the link's
+ * `prepare`). Defining again is harmless (the engine updates the limits and keeps the book), so
+ * every replica may do it.
  */
 import { toUnits } from "@hft/service-kit";
 import { RejectReason } from "@hft/contract/grpc/hft/v1/types.js";
 import type { Catalog } from "./catalog.js";
-import type { EngineLink } from "./engine-link.js";
+import type { CommandAck } from "@hft/contract/grpc/hft/v1/engine_service.js";
+import type { EngineCommandBody } from "./engine-link.js";
 
-export async function defineShardInstruments(catalog: Catalog, link: EngineLink, shard: string): Promise<number> {
+export async function defineShardInstruments(catalog: Catalog, send: (command: EngineCommandBody) => Promise<CommandAck>, shard: string): Promise<number> {
   const instruments = await catalog.instrumentsOf(shard);
   const acks = await Promise.all(
     instruments.map((i) =>
-      link.submit({
+      send({
         $case: "defineInstrument",
         value: {
           instrumentId: i.id,

@@ -95,12 +95,11 @@ const links = new Map(
         logger.info({ shard: shard.name, state, reason }, "engine link");
         metrics.engineLinkUp.set({ shard: shard.name }, state === "ready" ? 1 : 0);
         updateHealth();
-        if (state === "ready") {
-          defineShardInstruments(catalog, links.get(shard.name)!, shard.name).then(
-            (count) => logger.info({ shard: shard.name, count }, "instruments defined in the engine"),
-            (error: unknown) => logger.error({ shard: shard.name, err: error }, "defining instruments failed"),
-          );
-        }
+      },
+      // Orders wait (refused as not sent) until the engine knows the shard's instruments.
+      prepare: async (send) => {
+        const count = await defineShardInstruments(catalog, send, shard.name);
+        logger.info({ shard: shard.name, count }, "instruments defined in the engine");
       },
     }),
   ]),

@@ -129,8 +129,8 @@ async function startPlatform(): Promise<Platform> {
       const service = await startOrderService({ env });
       cleanups.push(() => service.stop("SIGKILL"));
       platform.service = service;
-      // The service defines each shard's instruments when its link comes up; an order sent
-      // before that would be rejected by the engine (UNKNOWN_INSTRUMENT), not refused.
+      // The service defines each shard's instruments when its link comes up and refuses orders
+      // for the shard (UNAVAILABLE, not sent) until then.
       await Promise.all([a, b].map((shard) => service.waitForLog(instrumentsDefined(shard))));
       return service;
     },

@@ -116,7 +116,7 @@ beforeAll(async () => {
   link = new EngineLink({ shard: "default", address: engine.address });
   await link.ready();
   const catalog = new Catalog(db.pool);
-  await defineShardInstruments(catalog, link, "default");
+  await defineShardInstruments(catalog, (command) => link.submit(command), "default");
   producer = createKafkaClient({ brokers: loadConfig(kafkaConfig).KAFKA_BROKERS, clientId: "order-service-test" }).producer({ idempotent: true });
   await producer.connect();
   // Redis keys and channels of its own: other test files use Redis too.
