@@ -12,15 +12,8 @@ import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { createKafkaClient, createMigrator, kafkaConfig, loadConfig, signDevToken } from "@hft/service-kit";
+import { createMigrator, signDevToken } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
-import type {
-  EngineServiceClient,
-  GetBookSnapshotResponse,
-  GetStatsResponse,
-  ListShardInstrumentsResponse,
-  SubscribeResponse,
-} from "@hft/contract/grpc/hft/v1/engine_service.js";
 import {
   Execution,
   type GetOrderRequest,
@@ -38,11 +31,12 @@ import {
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { Liquidity, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
 import { type EngineProcess, startEngine } from "../../tests/support/engine-process.js";
+import { type EngineOrder, type EngineRecord, book, engineOrderId, engineRecord, shardInstruments, stats, timesInEngine } from "../../tests/support/engine-record.js";
+import { type KafkaMessage, readOrderTopics } from "../../tests/support/order-topics.js";
 import { type LogLine, type OrderServiceProcess, startOrderService } from "../../tests/support/order-service-process.js";
+import { until } from "../../tests/support/until.js";
+import { EXECUTIONS_TOPIC, ORDERS_TOPIC } from "./projection/projector.js";
 
-// The service's topics (fixed names, part of the platform's contract).
-const ORDERS_TOPIC = "hft.orders.v1";
-const EXECUTIONS_TOPIC = "hft.executions.v1";
 const UNAVAILABLE = grpc.status.UNAVAILABLE;
 
 // ------------------------------------------------------------------------------------------------
@@ -280,118 +274,6 @@ function codeCounts(outcomes: readonly Outcome[]): Record<string, number> {
 // ------------------------------------------------------------------------------------------------
 // The engines' own record, and the projection compared with it.
 
-function engineUnary<Res>(invoke: (callback: (error: grpc.ServiceError | null, response: Res) => void) => unknown): Promise<Res> {
-  return new Promise((resolve, reject) => invoke((error, response) => (error ? reject(error) : resolve(response))));
-}
-const stats = (client: EngineServiceClient) => engineUnary<GetStatsResponse>((cb) => client.getStats({}, cb));
-const book = (client: EngineServiceClient, instrumentId: number) => engineUnary<GetBookSnapshotResponse>((cb) => client.getBookSnapshot({ instrumentId, depth: 0 }, cb));
-const shardInstruments = (client: EngineServiceClient) => engineUnary<ListShardInstrumentsResponse>((cb) => client.listShardInstruments({}, cb));
-
-/** The engine's events from sequence 1 to its current last sequence, by Subscribe. */
-async function engineEvents(client: EngineServiceClient): Promise<SubscribeResponse[]> {
-  const { lastSequence } = await stats(client);
-  const received: SubscribeResponse[] = [];
-  if (lastSequence === 0n) return received;
-  const stream = client.subscribe({ fromSequence: 1n });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (stream.cancel(), reject(new Error(`Subscribe gave ${received.length} of ${lastSequence} sequences`))), 30_000);
-    stream.on("data", (message: SubscribeResponse) => {
-      received.push(message);
-      if (message.sequence === lastSequence) {
-        clearTimeout(timer);
-        stream.cancel();
-        resolve(received);
-      }
-    });
-    stream.on("error", (error: grpc.ServiceError) => {
-      if (error.code === grpc.status.CANCELLED) return; // ours, once the last sequence arrived
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-interface EngineOrder {
-  readonly orderId: bigint;
-  readonly accountId: bigint;
-  readonly clientOrderId: string;
-  readonly instrumentId: number;
-  readonly quantityLots: bigint;
-  filledLots: bigint;
-  cancelled: boolean;
-}
-interface EngineTrade {
-  readonly tradeId: bigint;
-  readonly sequence: bigint;
-  readonly priceTicks: bigint;
-  readonly quantityLots: bigint;
-  readonly aggressorSide: Side;
-  readonly makerOrderId: bigint;
-  readonly makerAccountId: bigint;
-  readonly takerOrderId: bigint;
-  readonly takerAccountId: bigint;
-}
-interface EngineRecord {
-  readonly lastSequence: bigint;
-  readonly accepted: Map<bigint, EngineOrder>;
-  /** Orders the engine refused: an id, but no order. */
-  readonly rejected: Map<bigint, { accountId: bigint; clientOrderId: string }>;
-  readonly trades: EngineTrade[];
-}
-
-async function engineRecord(client: EngineServiceClient): Promise<EngineRecord> {
-  const events = await engineEvents(client);
-  events.forEach((m, i) => expect(m.sequence, "Subscribe is gap-free from 1").toBe(BigInt(i + 1)));
-  const record: EngineRecord = { lastSequence: events.at(-1)?.sequence ?? 0n, accepted: new Map(), rejected: new Map(), trades: [] };
-  for (const message of events) {
-    for (const { event } of message.events) {
-      switch (event?.$case) {
-        case "orderAccepted": {
-          const o = event.value.order!;
-          expect(record.accepted.has(event.value.orderId), `order id ${event.value.orderId} accepted twice`).toBe(false);
-          record.accepted.set(event.value.orderId, {
-            orderId: event.value.orderId,
-            accountId: o.accountId,
-            clientOrderId: o.clientOrderId,
-            instrumentId: o.instrumentId,
-            quantityLots: o.quantityLots,
-            filledLots: 0n,
-            cancelled: false,
-          });
-          break;
-        }
-        case "orderRejected":
-          record.rejected.set(event.value.orderId, { accountId: event.value.accountId, clientOrderId: event.value.clientOrderId });
-          break;
-        case "trade": {
-          const t = event.value;
-          record.trades.push({ ...t, sequence: message.sequence });
-          for (const id of [t.makerOrderId, t.takerOrderId]) record.accepted.get(id)!.filledLots += t.quantityLots;
-          break;
-        }
-        case "orderCancelled":
-          record.accepted.get(event.value.orderId)!.cancelled = true;
-          break;
-        default:
-          break;
-      }
-    }
-  }
-  return record;
-}
-
-/** How many times the engine took an order (accepted or rejected) for this account and client order id. */
-function timesInEngine(record: EngineRecord, accountId: bigint, clientOrderId: string): number {
-  let count = 0;
-  for (const o of [...record.accepted.values(), ...record.rejected.values()]) if (o.accountId === accountId && o.clientOrderId === clientOrderId) count++;
-  return count;
-}
-
-/** The id of the order the engine accepted for this account and client order id, if any. */
-function engineOrderId(records: readonly EngineRecord[], accountId: bigint, clientOrderId: string): bigint | undefined {
-  for (const record of records) for (const o of record.accepted.values()) if (o.accountId === accountId && o.clientOrderId === clientOrderId) return o.orderId;
-  return undefined;
-}
 
 /**
  * Retries each failed PlaceOrder with the very same request (so the same client_order_id). One the
@@ -509,55 +391,6 @@ async function expectProjectionEqualsEngine(db: TestDatabase, shard: Shard, reco
 // ------------------------------------------------------------------------------------------------
 // Kafka.
 
-interface KafkaMessage {
-  readonly topic: string;
-  readonly shard: string;
-  readonly sequence: bigint;
-  readonly protoMessage: string;
-  readonly value: Buffer;
-  /** order id (orders) or trade id/order id (executions): with the sequence, what a consumer de-duplicates on. */
-  readonly id: string;
-  readonly account: string;
-}
-
-const kafka = () => createKafkaClient({ brokers: loadConfig(kafkaConfig).KAFKA_BROKERS, clientId: "process-int-test" });
-
-/**
- * Reads both topics from the beginning with a fresh consumer group, keeping the messages of the
- * given shards and accounts, until `complete(messages)` holds or `timeoutMs` passed; returns
- * what it read either way (the caller's assertions say what is missing).
- */
-async function readKafka(shards: readonly Shard[], accounts: readonly string[], complete: (messages: readonly KafkaMessage[]) => boolean, timeoutMs = 30_000): Promise<KafkaMessage[]> {
-  const shardNames = new Set(shards.map((s) => s.name));
-  const accountNames = new Set(accounts);
-  const consumer = kafka().consumer({ groupId: `process-int-test-${randomBytes(8).toString("hex")}` });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [ORDERS_TOPIC, EXECUTIONS_TOPIC], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        const shard = message.headers?.shard?.toString();
-        if (!shard || !shardNames.has(shard) || !message.value) return;
-        const decoded = topic === ORDERS_TOPIC ? Order.decode(message.value) : Execution.decode(message.value);
-        if (!accountNames.has(decoded.account)) return;
-        messages.push({
-          topic,
-          shard,
-          sequence: BigInt(message.headers!["engine-sequence"]!.toString()),
-          protoMessage: message.headers!["proto-message"]?.toString() ?? "",
-          value: message.value,
-          id: topic === ORDERS_TOPIC ? decoded.orderId : `${(decoded as Execution).tradeId}/${decoded.orderId}`,
-          account: decoded.account,
-        });
-      },
-    });
-    await until(() => complete(messages), "Kafka to carry every expected message", timeoutMs).catch(() => undefined);
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
-}
 
 interface ProjectedOrder {
   order_id: string;
@@ -605,7 +438,7 @@ async function expectKafkaCarriesProjection(p: Platform): Promise<number> {
     ...executions.rows.map((e) => `${EXECUTIONS_TOPIC} ${e.sequence}/${e.trade_id}/${e.order_id}`),
   ]);
   const keyOf = (m: KafkaMessage) => `${m.topic} ${m.sequence}/${m.id}`;
-  const messages = await readKafka(shards, [p.alice, p.bob], (seen) => {
+  const messages = await readOrderTopics(shards.map((s) => s.name), [p.alice, p.bob], (seen) => {
     const keys = new Set(seen.map(keyOf));
     return [...expected].every((k) => keys.has(k));
   });
@@ -642,13 +475,6 @@ async function expectKafkaCarriesProjection(p: Platform): Promise<number> {
 
 // ------------------------------------------------------------------------------------------------
 
-async function until(condition: () => Promise<boolean> | boolean, what: string | (() => string), timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const inRange = (shard: Shard, other: Shard, orderId: string) =>
   BigInt(orderId) >= shard.firstOrderId && (other.firstOrderId < shard.firstOrderId || BigInt(orderId) < other.firstOrderId);
