@@ -3,7 +3,6 @@
  * (account, client_order_id), routing to the engine shard, and the answer from the engine's
  * durable acknowledgement. Reads come from the projection in PostgreSQL.
  */
-import { createHash } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -15,30 +14,22 @@ import {
   type CancelAllOrdersResponse,
   type CancelOrderRequest,
   type GetOrderRequest,
-  Order,
+  type Order,
   type PlaceOrderRequest,
   type ReplaceOrderRequest,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { OrderStatus, OrderType, RejectReason, Side } from "@hft/contract/grpc/hft/v1/types.js";
+import type { Batched } from "./batcher.js";
 import { type Account, type Catalog, type Instrument, namesOf } from "./catalog.js";
+import { ClientOrderIds, requestHash } from "./client-order-ids.js";
 import { type EngineCommandBody, type EngineLink, EngineUnavailableError } from "./engine-link.js";
 import { OrderMetrics, microsSince } from "./metrics.js";
+import { OrderError } from "./order-error.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
 import { orderMessage, toTimestamp, trimDecimal } from "./projection/records.js";
+import { type RiskInputsKey, type RiskInputsRow, createRiskInputsReader } from "./risk-inputs.js";
 import { OrderRateLimiter, type RiskLimits, checkOrderRisk } from "./risk.js";
 import { type ShardConfig, shardOfOrder } from "./shards.js";
-
-/** A refused request: the gRPC status, a stable reason for machines, a message for people. */
-export class OrderError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "OrderError";
-  }
-}
 
 export interface OrderDeskOptions {
   readonly pool: pg.Pool;
@@ -54,23 +45,20 @@ export interface OrderDeskOptions {
   readonly metrics?: OrderMetrics;
 }
 
-/** How long a PlaceOrder answer stays in Redis; PostgreSQL keeps it for good. */
-const ANSWER_CACHE_SECONDS = 24 * 60 * 60;
-/**
- * A client_order_id claimed this long ago with no answer and no projected order belongs to a
- * request that died before reaching the engine (the service crashed): a retry may take it over.
- */
-const STALE_CLAIM_SECONDS = 120;
-
 const openStatuses = new Set([OrderStatus.ORDER_STATUS_PENDING_TRIGGER, OrderStatus.ORDER_STATUS_NEW, OrderStatus.ORDER_STATUS_PARTIALLY_FILLED]);
 
 export class OrderDesk {
   private readonly rateLimiter: OrderRateLimiter;
   private readonly metrics: OrderMetrics;
 
+  private readonly clientOrderIds: ClientOrderIds;
+  private readonly readRiskInputs: Batched<RiskInputsKey, RiskInputsRow | undefined>;
+
   constructor(private readonly options: OrderDeskOptions) {
     this.rateLimiter = options.rateLimiter ?? new OrderRateLimiter();
     this.metrics = options.metrics ?? new OrderMetrics(new Registry(), options.pool);
+    this.clientOrderIds = new ClientOrderIds({ pool: options.pool, catalog: options.catalog, metrics: this.metrics, redis: options.redis });
+    this.readRiskInputs = createRiskInputsReader(options.pool, this.metrics);
   }
 
   /** Forgets accounts with no order in the rate window; call it now and then. */
@@ -90,14 +78,15 @@ export class OrderDesk {
       }));
 
       const hash = requestHash(request, account.name);
-      const cached = await this.cachedAnswer(account, request.clientOrderId, hash);
-      if (cached) return cached;
-      const earlier = await this.claimClientOrderId(account, request.clientOrderId, hash);
+      // The claim and the risk read go out together; the risk rules judge only a first attempt.
+      const riskInputs = this.readRiskInputs({ accountId: account.id.toString(), instrumentId: instrument.id });
+      riskInputs.catch(() => undefined); // awaited below unless this is a retry
+      const earlier = await this.clientOrderIds.claim(account, request.clientOrderId, hash);
       if (earlier) return earlier;
       try {
-        await this.checkRisk(account, instrument, request, units.price, units.quantity);
+        this.checkRisk(await riskInputs, instrument, request, units.price, units.quantity, account);
       } catch (error) {
-        await this.releaseClientOrderId(account, request.clientOrderId);
+        await this.clientOrderIds.release(account, request.clientOrderId);
         throw error;
       }
 
@@ -122,12 +111,12 @@ export class OrderDesk {
         });
       } catch (error) {
         // Never sent: the key is free again, so a retry is a first attempt.
-        if (error instanceof EngineUnavailableError && error.notSent) await this.releaseClientOrderId(account, request.clientOrderId);
+        if (error instanceof EngineUnavailableError && error.notSent) await this.clientOrderIds.release(account, request.clientOrderId);
         throw error;
       }
       const order = orderFromAck(ack, request, account, instrument);
       this.metrics.placed(order.status);
-      await this.recordAnswer(account, request.clientOrderId, hash, order);
+      await this.clientOrderIds.answered(account, request.clientOrderId, hash, order);
       return order;
     });
   }
@@ -195,35 +184,8 @@ export class OrderDesk {
     return orderMessage(row, await namesOf(this.options.catalog, [row]));
   }
 
-  /**
-   * The account's risk limits against its position, open orders and the last trade, all read in
-   * one query from the projection. An account without a risk_limits row has no limits.
-   */
-  private async checkRisk(account: Account, instrument: Instrument, request: PlaceOrderRequest, price: bigint, quantity: bigint): Promise<void> {
-    const { rows } = await this.options.pool.query<{
-      max_order_quantity: string | null;
-      max_order_notional: string | null;
-      max_position: string | null;
-      price_collar_bps: number | null;
-      max_orders_per_second: number | null;
-      kill_switch: boolean;
-      net_quantity: string | null;
-      open_buy: string;
-      open_sell: string;
-      last_price: string | null;
-    }>(
-      `SELECT r.max_order_quantity::text, r.max_order_notional::text, r.max_position::text, r.price_collar_bps,
-              r.max_orders_per_second, r.kill_switch,
-              (SELECT p.net_quantity::text FROM positions p WHERE p.account_id = r.account_id AND p.instrument_id = $2) AS net_quantity,
-              (SELECT coalesce(sum(o.quantity - o.filled_quantity) FILTER (WHERE o.side = 'buy'), 0)::text FROM orders o
-                WHERE o.account_id = r.account_id AND o.instrument_id = $2 AND o.status IN ('pending_trigger', 'new', 'partially_filled')) AS open_buy,
-              (SELECT coalesce(sum(o.quantity - o.filled_quantity) FILTER (WHERE o.side = 'sell'), 0)::text FROM orders o
-                WHERE o.account_id = r.account_id AND o.instrument_id = $2 AND o.status IN ('pending_trigger', 'new', 'partially_filled')) AS open_sell,
-              (SELECT e.price::text FROM executions e WHERE e.instrument_id = $2 ORDER BY e.sequence DESC LIMIT 1) AS last_price
-         FROM risk_limits r WHERE r.account_id = $1`,
-      [account.id.toString(), instrument.id],
-    );
-    const row = rows[0];
+  /** The account's risk limits against its position, open orders and the last trade. */
+  private checkRisk(row: RiskInputsRow | undefined, instrument: Instrument, request: PlaceOrderRequest, price: bigint, quantity: bigint, account: Account): void {
     if (!row) return;
     const limits: RiskLimits = {
       maxOrderQuantity: row.max_order_quantity,
@@ -326,76 +288,6 @@ export class OrderDesk {
     return shard;
   }
 
-  /** The answer Redis holds for a retry; refuses the key when it was used for a different order. */
-  private async cachedAnswer(account: Account, clientOrderId: string, requestHash: string): Promise<Order | undefined> {
-    const { redis } = this.options;
-    if (!redis) return undefined;
-    const cached = await this.metrics
-      .time("redis", "get_answer", () => redis.client.get(answerKey(redis.keyPrefix, account, clientOrderId)))
-      .catch(() => null); // Redis is a cache: without it, PostgreSQL answers.
-    if (!cached) return undefined;
-    const { hash, order } = JSON.parse(cached) as { hash: string; order: string };
-    if (hash !== requestHash) throw reusedKey(account, clientOrderId);
-    return Order.decode(Buffer.from(order, "base64"));
-  }
-
-  /** Records the answer in PostgreSQL (the record), then in Redis (for fast retries). */
-  private async recordAnswer(account: Account, clientOrderId: string, requestHash: string, order: Order): Promise<void> {
-    // The answer is kept as the protobuf bytes, so a retry gets it exactly (JSON would round timestamps).
-    const encoded = Buffer.from(Order.encode(order).finish()).toString("base64");
-    await this.metrics.time("postgres", "record_answer", () =>
-      this.options.pool.query("UPDATE idempotency_keys SET order_id = $3, response = $4 WHERE account_id = $1 AND client_order_id = $2", [
-        account.id.toString(),
-        clientOrderId,
-        order.orderId,
-        { order: encoded },
-      ]),
-    );
-    const { redis } = this.options;
-    if (redis) {
-      await this.metrics
-        .time("redis", "set_answer", () => redis.client.set(answerKey(redis.keyPrefix, account, clientOrderId), JSON.stringify({ hash: requestHash, order: encoded }), "EX", ANSWER_CACHE_SECONDS))
-        .catch(() => undefined);
-    }
-  }
-
-  /**
-   * Records the key before the order goes out. Returns the earlier answer when this is a retry;
-   * refuses the key when it was used for a different order. A claim left by a request that died
-   * before the engine saw it (no answer, no order, older than STALE_CLAIM_SECONDS) is taken over.
-   */
-  private async claimClientOrderId(account: Account, clientOrderId: string, requestHash: string): Promise<Order | undefined> {
-    const key = [account.id.toString(), clientOrderId];
-    const claimed = await this.metrics.time("postgres", "claim_client_order_id", () =>
-      this.options.pool.query(
-        `INSERT INTO idempotency_keys AS k (account_id, client_order_id, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (account_id, client_order_id) DO UPDATE SET request_hash = EXCLUDED.request_hash, created_at = now()
-          WHERE k.response IS NULL AND k.created_at < now() - make_interval(secs => $4)
-            AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2)`,
-        [...key, requestHash, STALE_CLAIM_SECONDS],
-      ),
-    );
-    if (claimed.rowCount === 1) return undefined;
-    const { rows } = await this.options.pool.query<{ request_hash: string; response: { order: string } | null }>(
-      "SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2",
-      key,
-    );
-    const earlier = rows[0];
-    if (earlier && earlier.request_hash !== requestHash) throw reusedKey(account, clientOrderId);
-    if (earlier?.response) return Order.decode(Buffer.from(earlier.response.order, "base64"));
-    const projected = await this.options.pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`, key);
-    if (projected.rows[0]) return orderMessage(projected.rows[0], await namesOf(this.options.catalog, projected.rows));
-    throw new OrderError(
-      grpc.status.ABORTED,
-      "REQUEST_IN_FLIGHT",
-      `an earlier request with client_order_id ${clientOrderId} has no outcome yet; retry shortly with the same client_order_id`,
-    );
-  }
-
-  private async releaseClientOrderId(account: Account, clientOrderId: string): Promise<void> {
-    await this.options.pool.query("DELETE FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2 AND response IS NULL", [account.id.toString(), clientOrderId]);
-  }
-
   /** The recorded order, if the identity may see it; NOT_FOUND otherwise (another account's order is not revealed). */
   private async ownedOrder(identity: Identity, orderId: string): Promise<OrderRow> {
     const row = await this.waitForOrder(orderId, 0n);
@@ -434,15 +326,6 @@ export class OrderDesk {
   }
 
 }
-
-/** What identifies a PlaceOrder request for idempotency: a retry must hash the same. */
-export const requestHash = (request: PlaceOrderRequest, accountName: string) =>
-  createHash("sha256").update(JSON.stringify({ ...request, account: accountName })).digest("hex");
-
-const answerKey = (prefix: string, account: Account, clientOrderId: string) => `${prefix}order-answer:v1:${account.id}:${clientOrderId}`;
-
-const reusedKey = (account: Account, clientOrderId: string) =>
-  new OrderError(grpc.status.ALREADY_EXISTS, "CLIENT_ORDER_ID_REUSED", `client_order_id ${clientOrderId} was already used by account ${account.name} for a different order`);
 
 function convert<T>(conversion: () => T): T {
   try {

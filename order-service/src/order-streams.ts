@@ -20,7 +20,8 @@ import {
   type StreamOrderUpdatesRequest,
   type StreamOrderUpdatesResponse,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
-import { type OrderDesk, OrderError } from "./order-desk.js";
+import type { OrderDesk } from "./order-desk.js";
+import { OrderError } from "./order-error.js";
 import { type OrderUpdate, type OrderUpdateFeed, ReplayTooLongError } from "./order-updates.js";
 import { violations } from "./validation.js";
 

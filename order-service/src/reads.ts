@@ -19,7 +19,7 @@ import type {
 import { OrderStatus, Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { type Catalog, namesOf } from "./catalog.js";
 import type { OrderMetrics } from "./metrics.js";
-import { OrderError } from "./order-desk.js";
+import { OrderError } from "./order-error.js";
 import { type PageCursor, type PageTokenCodec, PaginationError, createPageTokenCodec, normalizePageSize } from "./page-token.js";
 import { ORDER_COLUMNS, POSITION_COLUMNS, type ExecutionRow, type OrderRow, type PositionRow } from "./projection/apply-events.js";
 import { type Names, executionMessage, orderMessage, positionMessage } from "./projection/records.js";

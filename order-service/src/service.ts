@@ -33,7 +33,8 @@ import {
   ReplaceOrderRequest,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { EngineUnavailableError } from "./engine-link.js";
-import { type OrderDesk, OrderError } from "./order-desk.js";
+import type { OrderDesk } from "./order-desk.js";
+import { OrderError } from "./order-error.js";
 import { type DescribedError, type OrderStreamDeps, orderEntryHandler, streamOrderUpdatesHandler } from "./order-streams.js";
 import type { OrderUpdateFeed } from "./order-updates.js";
 import type { Reads } from "./reads.js";

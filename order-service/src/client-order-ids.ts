@@ -1,0 +1,173 @@
+/**
+ * Idempotency of PlaceOrder on (account, client_order_id), with PostgreSQL as the record and
+ * Redis as a cache of answers. A first attempt costs one batched INSERT before the order goes
+ * out and one batched UPDATE with the answer after it: the claims and answers of orders that
+ * arrive together share a statement (and a WAL flush). Everything unusual (a retry, a key reused
+ * for another order, a claim left by a crash) takes the per-key path.
+ */
+import { createHash } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { Order, type PlaceOrderRequest } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { createBatcher, type Batched } from "./batcher.js";
+import { type Account, type Catalog, namesOf } from "./catalog.js";
+import { OrderError } from "./order-error.js";
+import type { OrderMetrics } from "./metrics.js";
+import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
+import { orderMessage } from "./projection/records.js";
+
+/** How long a PlaceOrder answer stays in Redis; PostgreSQL keeps it for good. */
+const ANSWER_CACHE_SECONDS = 24 * 60 * 60;
+/**
+ * A client_order_id claimed this long ago with no answer and no projected order belongs to a
+ * request that died before reaching the engine (the service crashed): a retry may take it over.
+ */
+export const STALE_CLAIM_SECONDS = 120;
+
+export interface ClientOrderIdsOptions {
+  readonly pool: pg.Pool;
+  readonly catalog: Catalog;
+  readonly metrics: OrderMetrics;
+  readonly redis?: { readonly client: Redis; readonly keyPrefix: string };
+}
+
+interface Claim {
+  readonly accountId: string;
+  readonly clientOrderId: string;
+  readonly hash: string;
+}
+
+interface Answer extends Claim {
+  readonly orderId: string;
+  /** The Order as protobuf bytes in base64, so a retry gets it exactly (JSON would round timestamps). */
+  readonly encoded: string;
+}
+
+/** What identifies a PlaceOrder request for idempotency: a retry must hash the same. */
+export const requestHash = (request: PlaceOrderRequest, accountName: string) =>
+  createHash("sha256").update(JSON.stringify({ ...request, account: accountName })).digest("hex");
+
+export class ClientOrderIds {
+  private readonly claimFresh: Batched<Claim, boolean>;
+  private readonly recordAnswer: Batched<Answer, void>;
+
+  constructor(private readonly options: ClientOrderIdsOptions) {
+    const { pool, metrics } = options;
+    this.claimFresh = createBatcher({ run: (claims) => metrics.time("postgres", "claim_client_order_ids", () => insertClaims(pool, claims)) });
+    this.recordAnswer = createBatcher({ run: (answers) => metrics.time("postgres", "record_answers", () => updateAnswers(pool, answers)) });
+  }
+
+  /**
+   * Claims the key before the order goes out. Resolves with undefined when this request now owns
+   * it, or with the earlier answer when this is a retry (from Redis when cached); refuses a key used
+   * for a different order, and one whose earlier request has no outcome yet.
+   */
+  async claim(account: Account, clientOrderId: string, hash: string): Promise<Order | undefined> {
+    const claim = { accountId: account.id.toString(), clientOrderId, hash };
+    // Both at once: a first attempt (the common case) misses the cache, and waits only for the INSERT.
+    const [cached, fresh] = await Promise.all([this.cachedAnswer(account, clientOrderId), this.claimFresh(claim)]);
+    if (fresh) return undefined;
+    if (cached) {
+      if (cached.hash !== hash) throw reusedKey(account, clientOrderId);
+      return Order.decode(Buffer.from(cached.order, "base64"));
+    }
+    return this.claimTaken(account, claim);
+  }
+
+  /** Frees a key whose order certainly never reached the engine, so a retry is a first attempt. */
+  async release(account: Account, clientOrderId: string): Promise<void> {
+    await this.options.pool.query("DELETE FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2 AND response IS NULL", [account.id.toString(), clientOrderId]);
+  }
+
+  /** Records the answer in PostgreSQL (the record, awaited), then in Redis (for fast retries, not awaited). */
+  async answered(account: Account, clientOrderId: string, hash: string, order: Order): Promise<void> {
+    const encoded = Buffer.from(Order.encode(order).finish()).toString("base64");
+    await this.recordAnswer({ accountId: account.id.toString(), clientOrderId, hash, orderId: order.orderId, encoded });
+    const { redis, metrics } = this.options;
+    if (!redis) return;
+    void metrics
+      .time("redis", "set_answer", () => redis.client.set(answerKey(redis.keyPrefix, account, clientOrderId), JSON.stringify({ hash, order: encoded }), "EX", ANSWER_CACHE_SECONDS))
+      .catch(() => undefined); // a cache: a retry then reads PostgreSQL
+  }
+
+  private async cachedAnswer(account: Account, clientOrderId: string): Promise<{ hash: string; order: string } | undefined> {
+    const { redis, metrics } = this.options;
+    if (!redis) return undefined;
+    const cached = await metrics
+      .time("redis", "get_answer", () => redis.client.get(answerKey(redis.keyPrefix, account, clientOrderId)))
+      .catch(() => null); // Redis is a cache: without it, PostgreSQL answers.
+    return cached ? (JSON.parse(cached) as { hash: string; order: string }) : undefined;
+  }
+
+  /**
+   * The key is taken: the earlier answer, a refusal, or (for a claim older than STALE_CLAIM_SECONDS
+   * with no answer and no projected order, left by a request that died before the engine saw it)
+   * a takeover.
+   */
+  private async claimTaken(account: Account, { accountId, clientOrderId, hash }: Claim): Promise<Order | undefined> {
+    const { pool, metrics, catalog } = this.options;
+    const key = [accountId, clientOrderId];
+    const takenOver = await metrics.time("postgres", "take_over_client_order_id", () =>
+      pool.query(
+        `UPDATE idempotency_keys k SET request_hash = $3, created_at = now()
+          WHERE k.account_id = $1 AND k.client_order_id = $2
+            AND k.response IS NULL AND k.created_at < now() - make_interval(secs => $4)
+            AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2)`,
+        [...key, hash, STALE_CLAIM_SECONDS],
+      ),
+    );
+    if (takenOver.rowCount === 1) return undefined;
+    const { rows } = await pool.query<{ request_hash: string; response: { order: string } | null }>(
+      "SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2",
+      key,
+    );
+    const earlier = rows[0];
+    if (earlier && earlier.request_hash !== hash) throw reusedKey(account, clientOrderId);
+    if (earlier?.response) return Order.decode(Buffer.from(earlier.response.order, "base64"));
+    const projected = await pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`, key);
+    if (projected.rows[0]) return orderMessage(projected.rows[0], await namesOf(catalog, projected.rows));
+    // Released between the INSERT and now: claim it again.
+    if (!earlier) return this.claim(account, clientOrderId, hash);
+    throw new OrderError(
+      grpc.status.ABORTED,
+      "REQUEST_IN_FLIGHT",
+      `an earlier request with client_order_id ${clientOrderId} has no outcome yet; retry shortly with the same client_order_id`,
+    );
+  }
+}
+
+/**
+ * Inserts the claims in one statement; true for each that it inserted. Only the first of several
+ * claims of one key in a batch is sent: the others find it taken.
+ */
+async function insertClaims(pool: pg.Pool, claims: readonly Claim[]): Promise<boolean[]> {
+  const keyOf = (c: Claim) => `${c.accountId}/${c.clientOrderId}`;
+  const firsts = new Map<string, Claim>();
+  for (const claim of claims) if (!firsts.has(keyOf(claim))) firsts.set(keyOf(claim), claim);
+  const sent = [...firsts.values()];
+  const { rows } = await pool.query<{ account_id: string; client_order_id: string }>(
+    `INSERT INTO idempotency_keys (account_id, client_order_id, request_hash)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+     ON CONFLICT DO NOTHING
+     RETURNING account_id::text, client_order_id`,
+    [sent.map((c) => c.accountId), sent.map((c) => c.clientOrderId), sent.map((c) => c.hash)],
+  );
+  const inserted = new Set(rows.map((r) => `${r.account_id}/${r.client_order_id}`));
+  return claims.map((claim) => firsts.get(keyOf(claim)) === claim && inserted.has(keyOf(claim)));
+}
+
+async function updateAnswers(pool: pg.Pool, answers: readonly Answer[]): Promise<void[]> {
+  await pool.query(
+    `UPDATE idempotency_keys k SET order_id = a.order_id, response = jsonb_build_object('order', a.encoded)
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS a(account_id, client_order_id, order_id, encoded)
+      WHERE k.account_id = a.account_id AND k.client_order_id = a.client_order_id`,
+    [answers.map((a) => a.accountId), answers.map((a) => a.clientOrderId), answers.map((a) => a.orderId), answers.map((a) => a.encoded)],
+  );
+  return answers.map(() => undefined);
+}
+
+const answerKey = (prefix: string, account: Account, clientOrderId: string) => `${prefix}order-answer:v1:${account.id}:${clientOrderId}`;
+
+const reusedKey = (account: Account, clientOrderId: string) =>
+  new OrderError(grpc.status.ALREADY_EXISTS, "CLIENT_ORDER_ID_REUSED", `client_order_id ${clientOrderId} was already used by account ${account.name} for a different order`);
