@@ -69,6 +69,17 @@ describe("createTokenVerifier", () => {
     expect(await codeOf(verify(await signDevToken({ ...base, account: "bob", role: "admin" })))).toBe("TOKEN_INVALID");
   });
 
+  it("accepts a remembered token from memory only until its expiry, then refuses it as expired", async () => {
+    let clock = Date.now();
+    const verify = await createTokenVerifier({ ...base, now: () => clock, clockToleranceSeconds: 0 });
+    const token = await signDevToken({ ...base, account: "alice", role: "trader", ttlSeconds: 60 });
+    expect(await verify(token)).toEqual({ account: "alice", role: "trader" });
+    clock += 30_000;
+    expect(await verify(token)).toEqual({ account: "alice", role: "trader" });
+    clock += 31_000;
+    expect(await codeOf(verify(token))).toBe("TOKEN_EXPIRED");
+  });
+
   it("refuses a short secret and ambiguous key sources at creation", async () => {
     await expect(createTokenVerifier({ ...base, hs256Secret: "short" })).rejects.toThrow("at least 32 bytes");
     await expect(createTokenVerifier({ ...base, jwksUrl: "https://127.0.0.1/jwks" })).rejects.toThrow("exactly one");

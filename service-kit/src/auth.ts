@@ -37,6 +37,13 @@ export interface TokenVerifierOptions {
   readonly audience: string;
   /** Tolerated clock difference, in seconds. Default 5. */
   readonly clockToleranceSeconds?: number;
+  /**
+   * Tokens remembered once verified, so a caller that sends the same token on every call pays for
+   * the signature once; each is accepted from memory only until its `exp`. 0 turns it off. Default 10,000.
+   */
+  readonly cacheSize?: number;
+  /** The clock, in ms since the epoch; for tests. */
+  readonly now?: () => number;
 }
 
 /** Verifies a compact JWT and returns the caller's identity; throws {@link AuthError} otherwise. */
@@ -72,12 +79,21 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     requiredClaims: ["sub", "exp"],
   };
 
+  const cacheSize = options.cacheSize ?? 10_000;
+  const now = options.now ?? Date.now;
+  // Insertion-ordered: when full, the oldest entry goes first.
+  const verified = new Map<string, { identity: Identity; expiresAtMs: number }>();
+
   return async function verifyToken(token) {
     if (!token) throw new AuthError("TOKEN_MISSING", "a bearer token is required");
+    const remembered = verified.get(token);
+    if (remembered && now() < remembered.expiresAtMs) return remembered.identity;
+    verified.delete(token); // expired: verified again below, which refuses it with TOKEN_EXPIRED
     let payload;
     try {
       // jose takes either a key or a key-resolving function; both overloads return the same payload.
-      payload = (typeof key === "function" ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions)).payload;
+      const at = { ...verifyOptions, currentDate: new Date(now()) };
+      payload = (typeof key === "function" ? await jwtVerify(token, key, at) : await jwtVerify(token, key, at)).payload;
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new AuthError("TOKEN_EXPIRED", "the token has expired");
       if (err instanceof errors.JWTClaimValidationFailed) throw new AuthError("TOKEN_CLAIMS_INVALID", `the token's ${err.claim} claim is not accepted`);
@@ -87,7 +103,12 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     if (typeof role !== "string" || !roles.includes(role as Role)) {
       throw new AuthError("TOKEN_CLAIMS_INVALID", `the token's role claim must be one of ${roles.join(", ")}`);
     }
-    return { account: payload.sub as string, role: role as Role };
+    const identity: Identity = { account: payload.sub as string, role: role as Role };
+    if (cacheSize > 0) {
+      if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+      verified.set(token, { identity, expiresAtMs: (payload.exp as number) * 1_000 });
+    }
+    return identity;
   };
 }
 
