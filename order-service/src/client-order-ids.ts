@@ -20,8 +20,10 @@ import { orderMessage } from "./projection/records.js";
 /** How long a PlaceOrder answer stays in Redis; PostgreSQL keeps it for good. */
 const ANSWER_CACHE_SECONDS = 24 * 60 * 60;
 /**
- * A client_order_id claimed this long ago with no answer and no projected order belongs to a
- * request that died before reaching the engine (the service crashed): a retry may take it over.
+ * A client_order_id claimed this long ago with no answer belongs to a request that died (the
+ * service crashed). A retry may take it over once the projection holds every event the engine
+ * has sequenced and still shows no order of that key: then the dead request never reached the
+ * engine, and placing the retry cannot make a second order.
  */
 export const STALE_CLAIM_SECONDS = 120;
 
@@ -30,6 +32,8 @@ export interface ClientOrderIdsOptions {
   readonly catalog: Catalog;
   readonly metrics: OrderMetrics;
   readonly redis?: { readonly client: Redis; readonly keyPrefix: string };
+  /** The engine shard's last assigned sequence, asked now. */
+  readonly engineSequence: (shard: string) => Promise<bigint>;
 }
 
 interface Claim {
@@ -63,7 +67,7 @@ export class ClientOrderIds {
    * it, or with the earlier answer when this is a retry (from Redis when cached); refuses a key used
    * for a different order, and one whose earlier request has no outcome yet.
    */
-  async claim(account: Account, clientOrderId: string, hash: string): Promise<Order | undefined> {
+  async claim(account: Account, clientOrderId: string, hash: string, shard: string): Promise<Order | undefined> {
     const claim = { accountId: account.id.toString(), clientOrderId, hash };
     // Both at once: a first attempt (the common case) misses the cache, and waits only for the INSERT.
     const [cached, fresh] = await Promise.all([this.cachedAnswer(account, clientOrderId), this.claimFresh(claim)]);
@@ -72,7 +76,7 @@ export class ClientOrderIds {
       if (cached.hash !== hash) throw reusedKey(account, clientOrderId);
       return Order.decode(Buffer.from(cached.order, "base64"));
     }
-    return this.claimTaken(account, claim);
+    return this.claimTaken(account, claim, shard);
   }
 
   /** Frees a key whose order certainly never reached the engine, so a retry is a first attempt. */
@@ -100,40 +104,52 @@ export class ClientOrderIds {
     return cached ? (JSON.parse(cached) as { hash: string; order: string }) : undefined;
   }
 
-  /**
-   * The key is taken: the earlier answer, a refusal, or (for a claim older than STALE_CLAIM_SECONDS
-   * with no answer and no projected order, left by a request that died before the engine saw it)
-   * a takeover.
-   */
-  private async claimTaken(account: Account, { accountId, clientOrderId, hash }: Claim): Promise<Order | undefined> {
-    const { pool, metrics, catalog } = this.options;
+  /** The key is taken: the earlier answer, a refusal, or the takeover of a claim left by a crash. */
+  private async claimTaken(account: Account, { accountId, clientOrderId, hash }: Claim, shard: string): Promise<Order | undefined> {
+    const { pool, catalog } = this.options;
     const key = [accountId, clientOrderId];
-    const takenOver = await metrics.time("postgres", "take_over_client_order_id", () =>
-      pool.query(
-        `UPDATE idempotency_keys k SET request_hash = $3, created_at = now()
-          WHERE k.account_id = $1 AND k.client_order_id = $2
-            AND k.response IS NULL AND k.created_at < now() - make_interval(secs => $4)
-            AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2)`,
-        [...key, hash, STALE_CLAIM_SECONDS],
-      ),
-    );
-    if (takenOver.rowCount === 1) return undefined;
-    const { rows } = await pool.query<{ request_hash: string; response: { order: string } | null }>(
-      "SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2",
-      key,
+    const { rows } = await pool.query<{ request_hash: string; response: { order: string } | null; stale: boolean }>(
+      `SELECT request_hash, response, created_at < now() - make_interval(secs => $3) AS stale
+         FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2`,
+      [...key, STALE_CLAIM_SECONDS],
     );
     const earlier = rows[0];
-    if (earlier && earlier.request_hash !== hash) throw reusedKey(account, clientOrderId);
-    if (earlier?.response) return Order.decode(Buffer.from(earlier.response.order, "base64"));
+    // Released between the INSERT and now: claim it again.
+    if (!earlier) return this.claim(account, clientOrderId, hash, shard);
+    if (earlier.request_hash !== hash) throw reusedKey(account, clientOrderId);
+    if (earlier.response) return Order.decode(Buffer.from(earlier.response.order, "base64"));
     const projected = await pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`, key);
     if (projected.rows[0]) return orderMessage(projected.rows[0], await namesOf(catalog, projected.rows));
-    // Released between the INSERT and now: claim it again.
-    if (!earlier) return this.claim(account, clientOrderId, hash);
+    if (earlier.stale) {
+      if (await this.takeOver({ accountId, clientOrderId, hash }, shard)) return undefined;
+      throw new OrderError(
+        grpc.status.ABORTED,
+        "REQUEST_OUTCOME_UNKNOWN",
+        `an earlier request with client_order_id ${clientOrderId} died without an outcome, and the record has not caught up with engine shard ${shard} yet to show whether it reached the engine; retry shortly with the same client_order_id`,
+      );
+    }
     throw new OrderError(
       grpc.status.ABORTED,
       "REQUEST_IN_FLIGHT",
       `an earlier request with client_order_id ${clientOrderId} has no outcome yet; retry shortly with the same client_order_id`,
     );
+  }
+
+  /** Takes over a stale claim if the projection, caught up with the engine, shows no order for it. */
+  private async takeOver({ accountId, clientOrderId, hash }: Claim, shard: string): Promise<boolean> {
+    const { pool, metrics, engineSequence } = this.options;
+    const head = await engineSequence(shard);
+    const takenOver = await metrics.time("postgres", "take_over_client_order_id", () =>
+      pool.query(
+        `UPDATE idempotency_keys k SET request_hash = $3, created_at = now()
+          WHERE k.account_id = $1 AND k.client_order_id = $2
+            AND k.response IS NULL AND k.created_at < now() - make_interval(secs => $4)
+            AND (SELECT c.last_sequence FROM engine_checkpoints c WHERE c.shard = $5) >= $6
+            AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2)`,
+        [accountId, clientOrderId, hash, STALE_CLAIM_SECONDS, shard, head.toString()],
+      ),
+    );
+    return takenOver.rowCount === 1;
   }
 }
 

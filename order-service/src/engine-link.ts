@@ -99,6 +99,15 @@ export class EngineLink {
     });
   }
 
+  /** The engine's last assigned sequence, asked now (GetStats); UNAVAILABLE when the engine cannot answer. */
+  lastSequence(timeoutMs = 2_000): Promise<bigint> {
+    return new Promise((resolve, reject) =>
+      this.client.getStats({}, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, stats) =>
+        error ? reject(new EngineUnavailableError(`engine shard ${this.options.shard} did not report its sequence: ${error.details || error.message}`, true)) : resolve(stats.lastSequence),
+      ),
+    );
+  }
+
   /** Sends one command with the next batch; resolves with its durable acknowledgement. */
   submit(command: EngineCommandBody): Promise<CommandAck> {
     if (this.currentState !== "ready") {

@@ -57,7 +57,13 @@ export class OrderDesk {
   constructor(private readonly options: OrderDeskOptions) {
     this.rateLimiter = options.rateLimiter ?? new OrderRateLimiter();
     this.metrics = options.metrics ?? new OrderMetrics(new Registry(), options.pool);
-    this.clientOrderIds = new ClientOrderIds({ pool: options.pool, catalog: options.catalog, metrics: this.metrics, redis: options.redis });
+    this.clientOrderIds = new ClientOrderIds({
+      pool: options.pool,
+      catalog: options.catalog,
+      metrics: this.metrics,
+      redis: options.redis,
+      engineSequence: (shard) => this.link(shard).lastSequence(),
+    });
     this.readRiskInputs = createRiskInputsReader(options.pool, this.metrics);
   }
 
@@ -81,7 +87,7 @@ export class OrderDesk {
       // The claim and the risk read go out together; the risk rules judge only a first attempt.
       const riskInputs = this.readRiskInputs({ accountId: account.id.toString(), instrumentId: instrument.id });
       riskInputs.catch(() => undefined); // awaited below unless this is a retry
-      const earlier = await this.clientOrderIds.claim(account, request.clientOrderId, hash);
+      const earlier = await this.clientOrderIds.claim(account, request.clientOrderId, hash, instrument.shard);
       if (earlier) return earlier;
       try {
         this.checkRisk(await riskInputs, instrument, request, units.price, units.quantity, account);
