@@ -1,0 +1,160 @@
+/**
+ * The kafkajs consumer group on the executions topic. Each fetched batch of a partition goes to
+ * the {@link FigureStore} in one transaction; the offsets stored there with the figures decide
+ * where a partition continues, not Kafka's committed offsets:
+ *
+ *   1. on joining the group, seek every assigned partition to its offset in PostgreSQL (the
+ *      first offset still in Kafka when there is none);
+ *   2. per batch, apply it; a batch that does not contain the stored offset (fetched before the
+ *      seek took effect, or after a rebuild swapped the tables) writes nothing and seeks there;
+ *   3. after the COMMIT, resolve the offsets so Kafka's committed offsets follow, for tools that
+ *      watch the group; they are never read back.
+ *
+ * stop() finishes the batch in flight (its COMMIT included), commits to Kafka and leaves the
+ * group, so the partitions move to another member at once.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Logger } from "@hft/service-kit";
+import { traceContext } from "./execution-message.js";
+import type { BatchResult, FigureStore } from "./figure-store.js";
+import type { AnalyticsMetrics } from "./metrics.js";
+
+export interface ExecutionConsumerOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly groupId: string;
+  /** Built with {@link startOffsetsOf} of the same admin client. */
+  readonly store: FigureStore;
+  readonly admin: Admin;
+  readonly logger: Logger;
+  readonly metrics?: AnalyticsMetrics;
+  /** Most bytes fetched per partition and request: the upper bound of a batch. Default 1 MiB. */
+  readonly maxBytesPerPartition?: number;
+  /** How often the lag gauge is refreshed from Kafka and PostgreSQL, in ms. Default 5000 (5 s). */
+  readonly lagIntervalMs?: number;
+  /** Called after each committed batch (benchmarks, tests). */
+  readonly onCommitted?: (partition: number, result: Extract<BatchResult, { kind: "applied" }>, committedAt: Date) => void;
+}
+
+/** The first offset still in Kafka of a partition of `topic`: where a partition without a stored offset starts. */
+export function startOffsetsOf(admin: Admin, topic: string): (partition: number) => Promise<bigint> {
+  return async function startOffset(partition) {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const found = offsets.find((o) => o.partition === partition);
+    if (!found) throw new Error(`topic ${topic} has no partition ${partition}`);
+    return BigInt(found.low);
+  };
+}
+
+export class ExecutionConsumer {
+  private readonly consumer: Consumer;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly options: ExecutionConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1 << 20,
+      maxWaitTimeInMs: 250,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+  }
+
+  /** Whether the consumer is in the group and consuming. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    const { topic, logger } = this.options;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      const partitions = event.payload.memberAssignment[topic] ?? [];
+      logger.info({ topic, partitions, memberId: event.payload.memberId }, "joined the consumer group");
+      void this.seekToStored(partitions).catch((error: unknown) => logger.warn({ err: error }, "seeking to the stored offsets failed; batches will find them themselves"));
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => logger.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed"));
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 5_000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.running = true;
+    this.lagTimer = setInterval(() => void this.refreshLag().catch((error: unknown) => logger.debug({ err: error }, "lag refresh failed")), this.options.lagIntervalMs ?? 5_000);
+    this.lagTimer.unref();
+  }
+
+  /** Finishes the batch in flight, commits, leaves the group. */
+  async stop(): Promise<void> {
+    clearInterval(this.lagTimer);
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  private async seekToStored(partitions: readonly number[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const stored = await this.options.store.storedOffsets();
+    const start = startOffsetsOf(this.options.admin, this.options.topic);
+    for (const partition of partitions) {
+      const offset = stored.get(partition) ?? (await start(partition));
+      this.consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
+    }
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const { logger, metrics, topic } = this.options;
+    const started = process.hrtime.bigint();
+    let result: BatchResult;
+    try {
+      result = await this.options.store.applyBatch(batch.partition, batch.messages);
+    } catch (error) {
+      metrics?.batchSeconds.observe({ outcome: "failed" }, Number(process.hrtime.bigint() - started) / 1e9);
+      logger.error({ err: error, partition: batch.partition, from: batch.firstOffset() }, "batch failed; it will be fetched again");
+      throw error;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (result.kind === "misplaced") {
+      metrics?.batchSeconds.observe({ outcome: "misplaced" }, seconds);
+      logger.info({ partition: batch.partition, fetched: `${batch.firstOffset()}..${batch.lastOffset()}`, stored: result.storedOffset.toString() }, "batch is not at the stored offset; seeking there");
+      if (result.storedOffset < BigInt(batch.firstOffset() ?? "0") && result.storedOffset < (await startOffsetsOf(this.options.admin, topic)(batch.partition))) {
+        // Retention deleted messages that were never counted: no replay can make the figures exact.
+        logger.error({ partition: batch.partition, stored: result.storedOffset.toString() }, "messages after the stored offset are no longer in Kafka; the figures of this partition stay where they are");
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+      }
+      this.consumer.seek({ topic, partition: batch.partition, offset: result.storedOffset.toString() });
+      return;
+    }
+    const committedAt = new Date();
+    metrics?.batchSeconds.observe({ outcome: "applied" }, seconds);
+    metrics?.messages.inc({ result: "applied" }, result.applied.length);
+    metrics?.messages.inc({ result: "duplicate" }, result.duplicates);
+    metrics?.messages.inc({ result: "rejected" }, result.rejected.length);
+    for (const fill of result.applied) metrics?.figureDelaySeconds.observe(Math.max(0, committedAt.getTime() - fill.executedAt.getTime()) / 1000);
+    metrics?.consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - result.nextOffset)));
+    for (const rejection of result.rejected) {
+      logger.warn({ partition: batch.partition, offset: rejection.offset, code: rejection.code, ...traceContext(rejection.message) }, `message rejected: ${rejection.reason}`);
+    }
+    if (result.duplicates > 0) logger.info({ partition: batch.partition, duplicates: result.duplicates }, "duplicate fills skipped");
+    logger.debug({ partition: batch.partition, applied: result.applied.length, nextOffset: result.nextOffset.toString(), ms: seconds * 1000, ...traceContext(batch.messages[batch.messages.length - 1]!) }, "batch applied");
+    this.options.onCommitted?.(batch.partition, result, committedAt);
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+
+  private async refreshLag(): Promise<void> {
+    const metrics = this.options.metrics;
+    if (!metrics || !this.running) return;
+    const [offsets, stored] = await Promise.all([this.options.admin.fetchTopicOffsets(this.options.topic), this.options.store.storedOffsets()]);
+    for (const { partition, high, low } of offsets) {
+      const next = stored.get(partition) ?? BigInt(low);
+      metrics.consumerLag.set({ partition: String(partition) }, Math.max(0, Number(BigInt(high) - next)));
+    }
+  }
+}
