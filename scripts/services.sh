@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The platform's own processes on loopback, beside the stack: the matching engine and the order
-# service (run from its TypeScript sources; settings from .env.example, overridden by .env).
+# The platform's own processes on loopback, beside the stack: the matching engine, the order
+# service and the analytics service (run from their TypeScript sources; settings from
+# .env.example, overridden by .env).
 #   scripts/services.sh up|down|status
 # Data, logs and pids live under .run/ like the stack's; `down` stops only what `up` started.
 set -euo pipefail
@@ -12,6 +13,7 @@ engine_pidfile=$run_dir/engine/engine.pid
 engine_binary=$root/engine-cpp/build/hft-engine
 
 order_pidfile=$run_dir/order-service/order-service.pid
+analytics_pidfile=$run_dir/analytics-service/analytics-service.pid
 
 log() { printf '[services] %s\n' "$*"; }
 
@@ -121,14 +123,59 @@ order_status() {
   fi
 }
 
+analytics_alive() {
+  [ -f "$analytics_pidfile" ] && [ -r "/proc/$(cat "$analytics_pidfile")/cmdline" ] &&
+    tr '\0' ' ' <"/proc/$(cat "$analytics_pidfile")/cmdline" | grep -qF analytics-service/src/main.ts
+}
+
+analytics_up() {
+  mkdir -p "$run_dir/analytics-service" "$run_dir/logs"
+  analytics_alive && return 0
+  load_env
+  log "starting the analytics service on $ANALYTICS_SERVICE_LISTEN"
+  local offset; offset=$(log_size "$run_dir/logs/analytics-service.log")
+  cd "$root"
+  nohup node --conditions=@hft/source --import tsx analytics-service/src/main.ts >>"$run_dir/logs/analytics-service.log" 2>&1 &
+  echo $! >"$analytics_pidfile"
+  for _ in $(seq 1 150); do
+    logged_since "$run_dir/logs/analytics-service.log" "$offset" '"msg":"analytics service listening"' && return 0
+    analytics_alive || { log "the analytics service exited; see $run_dir/logs/analytics-service.log"; tail -n 5 "$run_dir/logs/analytics-service.log"; return 1; }
+    sleep 0.1
+  done
+  log "the analytics service did not report listening; see $run_dir/logs/analytics-service.log"
+  return 1
+}
+
+analytics_down() {
+  if analytics_alive; then
+    log "stopping the analytics service (SIGTERM: finish the batch in flight, leave the consumer group)"
+    local pid; pid=$(cat "$analytics_pidfile")
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$analytics_pidfile"
+}
+
+analytics_status() {
+  load_env
+  if analytics_alive; then
+    echo "analytics up    $ANALYTICS_SERVICE_LISTEN  (gRPC hft.v1.AnalyticsService), metrics http://$ANALYTICS_SERVICE_METRICS_LISTEN/metrics"
+  else
+    echo "analytics down  $ANALYTICS_SERVICE_LISTEN"
+    return 1
+  fi
+}
+
 case "${1:-}" in
-  up) engine_up && order_up && engine_status && order_status ;;
+  up) engine_up && order_up && analytics_up && engine_status && order_status && analytics_status ;;
   # The order service goes first: it commits its projection while the engine still answers.
-  down) order_down; engine_down ;;
+  # The analytics service only reads Kafka, so it may stop at any point.
+  down) analytics_down; order_down; engine_down ;;
   status)
     code=0
     engine_status || code=1
     order_status || code=1
+    analytics_status || code=1
     exit $code
     ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;

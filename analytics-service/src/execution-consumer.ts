@@ -137,8 +137,13 @@ export class ExecutionConsumer {
     metrics?.messages.inc({ result: "rejected" }, result.rejected.length);
     for (const fill of result.applied) metrics?.figureDelaySeconds.observe(Math.max(0, committedAt.getTime() - fill.executedAt.getTime()) / 1000);
     metrics?.consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - result.nextOffset)));
-    for (const rejection of result.rejected) {
-      logger.warn({ partition: batch.partition, offset: rejection.offset, code: rejection.code, ...traceContext(rejection.message) }, `message rejected: ${rejection.reason}`);
+    // One line per batch, not per message: a topic full of foreign fills must not flood the log.
+    const rejected = result.rejected[0];
+    if (rejected) {
+      logger.warn(
+        { partition: batch.partition, offset: rejected.offset, code: rejected.code, rejected: result.rejected.length, ...traceContext(rejected.message) },
+        `message rejected: ${rejected.reason}${result.rejected.length > 1 ? ` (and ${result.rejected.length - 1} more in this batch; all are in analytics_rejected_messages)` : ""}`,
+      );
     }
     if (result.duplicates > 0) logger.info({ partition: batch.partition, duplicates: result.duplicates }, "duplicate fills skipped");
     logger.debug({ partition: batch.partition, applied: result.applied.length, nextOffset: result.nextOffset.toString(), ms: seconds * 1000, ...traceContext(batch.messages[batch.messages.length - 1]!) }, "batch applied");
