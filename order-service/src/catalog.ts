@@ -54,6 +54,12 @@ export class Catalog {
     return this.accountsById.get(id) ?? (await this.reloadOnMiss(() => this.accountsById.get(id)));
   }
 
+  /** Every listed instrument, read again when the last read is older than `reloadMs` (a halt shows). */
+  async instruments(): Promise<Instrument[]> {
+    if (Date.now() - this.lastReload >= this.reloadMs) await this.reload();
+    return [...this.instrumentsById.values()];
+  }
+
   /** Every instrument of a shard, by id. */
   async instrumentsOf(shard: string): Promise<Instrument[]> {
     if (this.lastReload === 0) await this.reload();

@@ -1,5 +1,5 @@
 /**
- * hft-order-service: OrderService over gRPC in front of the engine shards, and (on the replica
+ * hft-order-service: OrderService and MarketDataService over gRPC in front of the engine shards, and (on the replica
  * that holds the lock) the projection of each shard's events into PostgreSQL and Kafka.
  * SIGTERM/SIGINT: stop taking calls, let running ones finish, commit the projection's last
  * batch, flush the producer, close the engine links, exit 0.
@@ -28,6 +28,7 @@ import { defineShardInstruments } from "./instrument-sync.js";
 import { OrderMetrics } from "./metrics.js";
 import { OrderDesk } from "./order-desk.js";
 import { OrderUpdateFeed, orderUpdatesChannel, publishOrderUpdates } from "./order-updates.js";
+import { MarketData } from "./market-data.js";
 import { Leadership } from "./projection/leadership.js";
 import { Projector } from "./projection/projector.js";
 import { ProjectionCaches } from "./projection/redis-cache.js";
@@ -156,7 +157,8 @@ const reads = new Reads({
   redis: { client: redis, keyPrefix: config.REDIS_KEY_PREFIX },
   metrics,
 });
-const { server, health } = createOrderServer({ desk, reads, feed, verify, logger, registry });
+const marketData = new MarketData({ catalog, shards });
+const { server, health } = createOrderServer({ desk, reads, feed, marketData, verify, logger, registry });
 // SERVING while some engine shard is reachable and the service is not draining: an order for a
 // shard whose engine is down is refused with UNAVAILABLE on its own.
 let stopping = false;
@@ -188,6 +190,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, "draining");
   // Streams end first (UNAVAILABLE, so clients reconnect to another replica); unary calls finish.
   await feed.stop();
+  marketData.close();
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => (server.forceShutdown(), resolve()), 5_000);
     server.tryShutdown(() => (clearTimeout(force), resolve()));

@@ -53,6 +53,7 @@ import { requestHash } from "./client-order-ids.js";
 import { OrderDesk } from "./order-desk.js";
 import { OrderUpdateFeed, orderUpdatesChannel, publishOrderUpdates } from "./order-updates.js";
 import { Reads } from "./reads.js";
+import { MarketData } from "./market-data.js";
 import { Projector } from "./projection/projector.js";
 import { createOrderServer } from "./service.js";
 import { parseShards } from "./shards.js";
@@ -151,7 +152,7 @@ beforeAll(async () => {
   });
   const reads = new Reads({ pool: db.pool, catalog, pageTokenKey: "page-token-key-for-tests-0123456789abcdef", readableAccount: (i, a) => desk.readableAccount(i, a) });
   const verify = await createTokenVerifier({ hs256Secret: secret, issuer, audience });
-  const created = createOrderServer({ desk, reads, feed, verify, logger, registry });
+  const created = createOrderServer({ desk, reads, feed, marketData: new MarketData({ catalog, shards }), verify, logger, registry });
   server = created.server;
   created.health.set("SERVING");
   address = `127.0.0.1:${await freePort()}`;

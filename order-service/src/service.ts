@@ -1,5 +1,5 @@
 /**
- * OrderService over @grpc/grpc-js: every call is authenticated (the gateway's forwarded token or
+ * OrderService and MarketDataService over @grpc/grpc-js: every call is authenticated (the gateway's forwarded token or
  * the client's own bearer token, verified here either way), validated against the contract's
  * protovalidate rules, then handed to the order desk. Errors become gRPC statuses whose message
  * names what is wrong.
@@ -32,7 +32,21 @@ import {
   PlaceOrderRequest,
   ReplaceOrderRequest,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
+import {
+  GetBookRequestSchema,
+  ListInstrumentsRequestSchema,
+  StreamMarketDataRequestSchema,
+  file_hft_v1_market_data_service,
+} from "@hft/contract/es/hft/v1/market_data_service_pb.js";
+import {
+  GetBookRequest,
+  ListInstrumentsRequest,
+  type MarketDataServiceServer,
+  MarketDataServiceService,
+  StreamMarketDataRequest,
+} from "@hft/contract/grpc/hft/v1/market_data_service.js";
 import { EngineUnavailableError } from "./engine-link.js";
+import type { MarketData } from "./market-data.js";
 import type { OrderDesk } from "./order-desk.js";
 import { OrderError } from "./order-error.js";
 import { type DescribedError, type OrderStreamDeps, orderEntryHandler, streamOrderUpdatesHandler } from "./order-streams.js";
@@ -63,16 +77,25 @@ export function toServiceError(error: unknown, logger: Logger): Partial<grpc.Ser
 
 export interface OrderServiceDeps {
   readonly desk: OrderDesk;
+  readonly marketData: MarketData;
   readonly reads: Reads;
   readonly feed: OrderUpdateFeed;
   readonly verify: TokenVerifier;
   readonly logger: Logger;
 }
 
-export function orderServiceHandlers({ desk, reads, feed, verify, logger }: OrderServiceDeps): OrderServiceServer {
+/** Authenticated, validated unary handlers whose failures become statuses. */
+function createCallHandlers(verify: TokenVerifier, logger: Logger) {
   async function authenticate(metadata: grpc.Metadata): Promise<Identity> {
     const header = metadata.get("authorization")[0];
     return verify(bearerToken(typeof header === "string" ? header : header?.toString()));
+  }
+
+  async function admitted<Req>(metadata: grpc.Metadata, schema: DescMessage, codec: Encoder<Req>, request: Req): Promise<Identity> {
+    const identity = await authenticate(metadata);
+    const problem = violations(schema, codec.encode(request).finish());
+    if (problem) throw new OrderError(grpc.status.INVALID_ARGUMENT, "INVALID_REQUEST", problem);
+    return identity;
   }
 
   function unary<Req, Res>(
@@ -81,17 +104,20 @@ export function orderServiceHandlers({ desk, reads, feed, verify, logger }: Orde
     handle: (identity: Identity, request: Req) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      void (async () => {
-        const identity = await authenticate(call.metadata);
-        const problem = violations(schema, codec.encode(call.request).finish());
-        if (problem) throw new OrderError(grpc.status.INVALID_ARGUMENT, "INVALID_REQUEST", problem);
-        return handle(identity, call.request);
-      })().then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toServiceError(error, logger)),
-      );
+      admitted(call.metadata, schema, codec, call.request)
+        .then((identity) => handle(identity, call.request))
+        .then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(toServiceError(error, logger)),
+        );
     };
   }
+
+  return { authenticate, admitted, unary };
+}
+
+export function orderServiceHandlers({ desk, reads, feed, verify, logger }: Omit<OrderServiceDeps, "marketData">): OrderServiceServer {
+  const { authenticate, unary } = createCallHandlers(verify, logger);
 
   const streams: OrderStreamDeps = {
     desk,
@@ -116,8 +142,22 @@ export function orderServiceHandlers({ desk, reads, feed, verify, logger }: Orde
   };
 }
 
+/** MarketDataService for any authenticated caller: market data is not an account's own. */
+export function marketDataHandlers({ marketData, verify, logger }: Pick<OrderServiceDeps, "marketData" | "verify" | "logger">): MarketDataServiceServer {
+  const { admitted, unary } = createCallHandlers(verify, logger);
+  return {
+    listInstruments: unary(ListInstrumentsRequestSchema, ListInstrumentsRequest, () => marketData.listInstruments()),
+    getBook: unary(GetBookRequestSchema, GetBookRequest, (_identity, request) => marketData.getBook(request)),
+    streamMarketData: (call) => {
+      admitted(call.metadata, StreamMarketDataRequestSchema, StreamMarketDataRequest, call.request)
+        .then(() => marketData.stream(call.request, call))
+        .catch((error: unknown) => call.emit("error", toServiceError(error, logger)));
+    },
+  };
+}
+
 /**
- * The order service's gRPC server: OrderService, the health service (NOT_SERVING until the
+ * The order service's gRPC server: OrderService, MarketDataService, the health service (NOT_SERVING until the
  * caller says otherwise), server reflection, and call metrics in `registry`.
  */
 export function createOrderServer(deps: OrderServiceDeps & { readonly registry: Registry }): { server: grpc.Server; health: ServerHealth } {
@@ -127,7 +167,12 @@ export function createOrderServer(deps: OrderServiceDeps & { readonly registry: 
     interceptors: [grpcServerMetrics(deps.registry)],
   });
   server.addService(OrderServiceService, orderServiceHandlers(deps));
-  const health = new ServerHealth(server, ["hft.v1.OrderService"]);
-  addReflection(server, ["hft.v1.OrderService", "grpc.health.v1.Health"], [file_hft_v1_order_service, file_grpc_health_v1_health]);
+  server.addService(MarketDataServiceService, marketDataHandlers(deps));
+  const health = new ServerHealth(server, ["hft.v1.OrderService", "hft.v1.MarketDataService"]);
+  addReflection(
+    server,
+    ["hft.v1.OrderService", "hft.v1.MarketDataService", "grpc.health.v1.Health"],
+    [file_hft_v1_order_service, file_hft_v1_market_data_service, file_grpc_health_v1_health],
+  );
   return { server, health };
 }
