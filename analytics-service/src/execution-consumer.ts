@@ -30,6 +30,11 @@ export interface ExecutionConsumerOptions {
   readonly metrics?: AnalyticsMetrics;
   /** Most bytes fetched per partition and request: the upper bound of a batch. Default 1 MiB. */
   readonly maxBytesPerPartition?: number;
+  /**
+   * Partitions whose batches are applied at the same time, each in its own transaction (they
+   * touch different accounts; the shared marks are locked in instrument order). Default 3.
+   */
+  readonly concurrentPartitions?: number;
   /** How often the lag gauge is refreshed from Kafka and PostgreSQL, in ms. Default 5000 (5 s). */
   readonly lagIntervalMs?: number;
   /** Called after each committed batch (benchmarks, tests). */
@@ -81,7 +86,7 @@ export class ExecutionConsumer {
       autoCommit: true,
       autoCommitInterval: 5_000,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.concurrentPartitions ?? 3,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.running = true;

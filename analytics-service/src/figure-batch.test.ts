@@ -105,15 +105,21 @@ describe("applyFills", () => {
     });
     const result = applyFills([fill({ side: "sell", quantity: d("3"), price: d("15") })], source);
     expect(result.lots).toHaveLength(1);
-    expect(result.lots[0]!.removed).toEqual([1n, 2n]);
-    expect(result.lots[0]!.written.map((lot) => [lot.lotSeq, lot.quantity.toString()])).toEqual([[2n, "2"]]);
+    expect(result.lots[0]!.removed).toEqual([1n]);
+    expect(result.lots[0]!.reduced.map((lot) => [lot.lotSeq, lot.quantity.toString()])).toEqual([[2n, "2"]]);
+    expect(result.lots[0]!.added).toEqual([]);
     expect(result.symbols[0]!.figures.realizedPnl.toString()).toBe("14");
   });
 });
 
 describe("lotChange", () => {
+  const lot = (lotSeq: bigint, quantity: string): Lot => ({ lotSeq, quantity: d(quantity), price: d("10"), openedAt: new Date(0) });
+
   it("is empty when nothing changed", () => {
-    const lots: Lot[] = [{ lotSeq: 1n, quantity: d("2"), price: d("10"), openedAt: new Date(0) }];
-    expect(lotChange(lots, lots)).toEqual({ removed: [], written: [] });
+    expect(lotChange([lot(1n, "2")], [lot(1n, "2")])).toEqual({ removed: [], reduced: [], added: [] });
+  });
+
+  it("removes the closed lots and adds the lot a flip opens", () => {
+    expect(lotChange([lot(1n, "2"), lot(2n, "3")], [lot(3n, "-1")])).toEqual({ removed: [1n, 2n], reduced: [], added: [lot(3n, "-1")] });
   });
 });

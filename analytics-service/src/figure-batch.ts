@@ -41,10 +41,12 @@ export interface DailyChange {
 export interface LotChange {
   readonly accountId: string;
   readonly instrumentId: number;
-  /** Lot numbers whose rows go (closed, or partly closed and re-inserted below). */
+  /** Lot numbers of the lots closed entirely: their rows go. */
   readonly removed: readonly bigint[];
-  /** Lots whose rows are (re)written: new lots and partly closed ones. */
-  readonly written: readonly Lot[];
+  /** Lots partly closed: their rows keep the number and get the quantity left. */
+  readonly reduced: readonly Lot[];
+  /** Lots opened: new rows. */
+  readonly added: readonly Lot[];
 }
 
 /** The newest trade of an instrument: the mark for unrealized P&L. */
@@ -116,7 +118,7 @@ export function applyFills(fills: readonly BookedFill[], bookOf: BookSource): Ba
   const lots: LotChange[] = [];
   for (const { accountId, instrumentId, book, before } of books.values()) {
     const change = lotChange(before, book.lots());
-    if (change.removed.length > 0 || change.written.length > 0) lots.push({ accountId, instrumentId, ...change });
+    if (change.removed.length + change.reduced.length + change.added.length > 0) lots.push({ accountId, instrumentId, ...change });
   }
   return {
     symbols: [...symbols.values()],
@@ -135,18 +137,19 @@ export function isNewerTrade(a: Pick<LastPrice, "sequence" | "tradeId">, b: Pick
   return a.sequence > b.sequence || (a.sequence === b.sequence && a.tradeId > b.tradeId);
 }
 
-/** The rows to delete and write to turn the lots `before` into `after` (lot numbers identify rows). */
-export function lotChange(before: readonly Lot[], after: readonly Lot[]): Pick<LotChange, "removed" | "written"> {
-  const kept = new Map(after.map((lot) => [lot.lotSeq, lot]));
-  const previous = new Map(before.map((lot) => [lot.lotSeq, lot]));
+/**
+ * The row changes that turn the lots `before` into `after` (lot numbers identify rows; a book
+ * never reuses a number, so a number is removed, reduced or added, never two of them).
+ */
+export function lotChange(before: readonly Lot[], after: readonly Lot[]): Pick<LotChange, "removed" | "reduced" | "added"> {
+  const now = new Map(after.map((lot) => [lot.lotSeq, lot]));
+  const previous = new Set(before.map((lot) => lot.lotSeq));
   const removed: bigint[] = [];
+  const reduced: Lot[] = [];
   for (const lot of before) {
-    const now = kept.get(lot.lotSeq);
-    if (!now || !now.quantity.equals(lot.quantity)) removed.push(lot.lotSeq);
+    const left = now.get(lot.lotSeq);
+    if (!left) removed.push(lot.lotSeq);
+    else if (!left.quantity.equals(lot.quantity)) reduced.push(left);
   }
-  const written = after.filter((lot) => {
-    const was = previous.get(lot.lotSeq);
-    return !was || !was.quantity.equals(lot.quantity);
-  });
-  return { removed, written };
+  return { removed, reduced, added: after.filter((lot) => !previous.has(lot.lotSeq)) };
 }

@@ -9,7 +9,8 @@
  *      written and the consumer seeks back; messages before it were applied already and are
  *      dropped;
  *   3. decode, resolve account and symbol ids, drop fills already counted (producer duplicates);
- *   4. load the touched FIFO books, apply the fills, write the changes and the next offset;
+ *   4. load the touched FIFO books, apply the fills, write the changes and the next offset (one
+ *      statement);
  *   5. COMMIT.
  *
  * A crash anywhere before COMMIT leaves nothing behind; after it, the next batch starts at the
@@ -114,9 +115,7 @@ export class FigureStore {
       const { fills, rejected } = await this.decode(fresh);
       const applied = await this.newFills(client, partition, fills);
       const figures = applyFills(applied, await this.loadBooks(client, applied));
-      await this.writeFigures(client, figures);
-      await this.writeRejections(client, partition, rejected);
-      await this.storeOffset(client, partition, stored, last + 1n, applied);
+      await this.writeBatch(client, partition, figures, rejected, stored, last + 1n, applied);
       await client.query("COMMIT");
       return { kind: "applied", nextOffset: last + 1n, applied, duplicates: fills.length - applied.length, rejected };
     } catch (error) {
@@ -222,133 +221,105 @@ export class FigureStore {
     return (accountId: string, instrumentId: number, symbol: string) => createFifoBook(symbol, lots.get(`${accountId}/${instrumentId}`) ?? []);
   }
 
-  private async writeFigures(client: pg.PoolClient, figures: BatchFigures): Promise<void> {
+  /**
+   * Every change of the batch and the partition's next offset in one statement (data-modifying
+   * CTEs run once each, to completion): one round trip whatever the batch holds. The CTEs touch
+   * disjoint rows: a lot number is removed, reduced or added, never two of them.
+   */
+  private async writeBatch(client: pg.PoolClient, partition: number, figures: BatchFigures, rejected: readonly Rejection[], stored: OffsetRow, nextOffset: bigint, applied: readonly BookedFill[]): Promise<void> {
     const t = this.options.tables;
+    const params: unknown[] = [];
+    /** Appends a parameter and returns its placeholder. */
+    const $ = (value: unknown, type: string) => `$${params.push(value)}::${type}`;
     const removed = figures.lots.flatMap((c) => c.removed.map((lotSeq) => ({ c, lotSeq })));
-    if (removed.length > 0) {
-      await client.query(
-        `DELETE FROM ${t.openLots} l USING unnest($1::bigint[], $2::integer[], $3::bigint[]) AS r (account_id, instrument_id, lot_seq)
-          WHERE l.account_id = r.account_id AND l.instrument_id = r.instrument_id AND l.lot_seq = r.lot_seq`,
-        [removed.map((r) => r.c.accountId), removed.map((r) => r.c.instrumentId), removed.map((r) => r.lotSeq.toString())],
-      );
-    }
-    const written = figures.lots.flatMap((c) => c.written.map((lot) => ({ c, lot })));
-    if (written.length > 0) {
-      await client.query(
-        `INSERT INTO ${t.openLots} (account_id, instrument_id, lot_seq, quantity, price, opened_at)
-         SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::numeric[], $5::numeric[], $6::timestamptz[])`,
-        [
-          written.map((w) => w.c.accountId),
-          written.map((w) => w.c.instrumentId),
-          written.map((w) => w.lot.lotSeq.toString()),
-          written.map((w) => w.lot.quantity.toString()),
-          written.map((w) => w.lot.price.toString()),
-          written.map((w) => w.lot.openedAt.toISOString()),
-        ],
-      );
-    }
-    if (figures.symbols.length > 0) {
-      const s = figures.symbols;
-      await client.query(
-        `INSERT INTO ${t.symbolStats} AS s (account_id, instrument_id, realized_pnl, fees, trade_count, winning_trades, losing_trades,
-                                            total_win, total_loss, largest_win, largest_loss, volume, notional, last_fill_at, updated_at)
-         SELECT *, now() FROM unnest($1::bigint[], $2::integer[], $3::numeric[], $4::numeric[], $5::bigint[], $6::bigint[], $7::bigint[],
-                                     $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], $14::timestamptz[])
-         ON CONFLICT (account_id, instrument_id) DO UPDATE SET
-           realized_pnl = s.realized_pnl + EXCLUDED.realized_pnl,
-           fees = s.fees + EXCLUDED.fees,
-           trade_count = s.trade_count + EXCLUDED.trade_count,
-           winning_trades = s.winning_trades + EXCLUDED.winning_trades,
-           losing_trades = s.losing_trades + EXCLUDED.losing_trades,
-           total_win = s.total_win + EXCLUDED.total_win,
-           total_loss = s.total_loss + EXCLUDED.total_loss,
-           largest_win = GREATEST(s.largest_win, EXCLUDED.largest_win),
-           largest_loss = LEAST(s.largest_loss, EXCLUDED.largest_loss),
-           volume = s.volume + EXCLUDED.volume,
-           notional = s.notional + EXCLUDED.notional,
-           last_fill_at = GREATEST(s.last_fill_at, EXCLUDED.last_fill_at),
-           updated_at = now()`,
-        [
-          s.map((c) => c.accountId),
-          s.map((c) => c.instrumentId),
-          s.map((c) => c.figures.realizedPnl.toString()),
-          s.map((c) => c.figures.fees.toString()),
-          s.map((c) => c.figures.tradeCount.toString()),
-          s.map((c) => c.figures.winningTrades.toString()),
-          s.map((c) => c.figures.losingTrades.toString()),
-          s.map((c) => c.figures.totalWin.toString()),
-          s.map((c) => c.figures.totalLoss.toString()),
-          s.map((c) => c.figures.largestWin.toString()),
-          s.map((c) => c.figures.largestLoss.toString()),
-          s.map((c) => c.figures.volume.toString()),
-          s.map((c) => c.figures.notional.toString()),
-          s.map((c) => c.figures.lastFillAt?.toISOString() ?? null),
-        ],
-      );
-    }
-    if (figures.days.length > 0) {
-      const d = figures.days;
-      await client.query(
-        `INSERT INTO ${t.dailyPnl} AS d (account_id, instrument_id, day, realized_pnl, fees, trade_count, volume)
-         SELECT * FROM unnest($1::bigint[], $2::integer[], $3::date[], $4::numeric[], $5::numeric[], $6::bigint[], $7::numeric[])
-         ON CONFLICT (account_id, day, instrument_id) DO UPDATE SET
-           realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl,
-           fees = d.fees + EXCLUDED.fees,
-           trade_count = d.trade_count + EXCLUDED.trade_count,
-           volume = d.volume + EXCLUDED.volume`,
-        [
-          d.map((c) => c.accountId),
-          d.map((c) => c.instrumentId),
-          d.map((c) => c.day),
-          d.map((c) => c.figures.realizedPnl.toString()),
-          d.map((c) => c.figures.fees.toString()),
-          d.map((c) => c.figures.tradeCount.toString()),
-          d.map((c) => c.figures.volume.toString()),
-        ],
-      );
-    }
-    if (figures.lastPrices.length > 0) {
-      const p = figures.lastPrices;
-      await client.query(
-        `INSERT INTO ${t.lastPrices} AS p (instrument_id, price, sequence, trade_id, traded_at)
-         SELECT * FROM unnest($1::integer[], $2::numeric[], $3::bigint[], $4::bigint[], $5::timestamptz[])
-         ON CONFLICT (instrument_id) DO UPDATE SET
-           price = EXCLUDED.price, sequence = EXCLUDED.sequence, trade_id = EXCLUDED.trade_id, traded_at = EXCLUDED.traded_at
-         WHERE (EXCLUDED.sequence, EXCLUDED.trade_id) > (p.sequence, p.trade_id)`,
-        [p.map((c) => c.instrumentId), p.map((c) => c.price.toString()), p.map((c) => c.sequence.toString()), p.map((c) => c.tradeId.toString()), p.map((c) => c.tradedAt.toISOString())],
-      );
-    }
-  }
+    const reduced = figures.lots.flatMap((c) => c.reduced.map((lot) => ({ c, lot })));
+    const added = figures.lots.flatMap((c) => c.added.map((lot) => ({ c, lot })));
+    const s = figures.symbols;
+    const d = figures.days;
+    const p = figures.lastPrices;
 
-  private async writeRejections(client: pg.PoolClient, partition: number, rejected: readonly Rejection[]): Promise<void> {
-    if (rejected.length === 0) return;
-    await client.query(
-      `INSERT INTO ${this.options.tables.rejectedMessages} (group_id, topic, partition, kafka_offset, code, reason)
-       SELECT $1, $2, $3, * FROM unnest($4::bigint[], $5::text[], $6::text[])
-       ON CONFLICT DO NOTHING`,
-      [this.options.groupId, this.options.topic, partition, rejected.map((r) => r.offset), rejected.map((r) => r.code), rejected.map((r) => r.reason)],
-    );
-  }
-
-  private async storeOffset(client: pg.PoolClient, partition: number, stored: OffsetRow, nextOffset: bigint, applied: readonly BookedFill[]): Promise<void> {
     const shards = new Map(Object.entries(stored.shard_sequences).map(([shard, sequence]) => [shard, BigInt(sequence)]));
     let lastSequence = BigInt(stored.last_sequence);
     for (const fill of applied) {
       if ((shards.get(fill.shard) ?? 0n) < fill.sequence) shards.set(fill.shard, fill.sequence);
       if (lastSequence < fill.sequence) lastSequence = fill.sequence;
     }
-    await client.query(
-      `UPDATE ${this.options.tables.offsets}
-          SET next_offset = $4, last_sequence = $5, shard_sequences = $6::jsonb, updated_at = now()
-        WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-      [
-        this.options.groupId,
-        this.options.topic,
-        partition,
-        nextOffset.toString(),
-        lastSequence.toString(),
-        JSON.stringify(Object.fromEntries([...shards].map(([shard, sequence]) => [shard, sequence.toString()]))),
-      ],
-    );
+
+    const sql = `
+      WITH closed AS (
+        DELETE FROM ${t.openLots} l
+         USING unnest(${$(removed.map((r) => r.c.accountId), "bigint[]")}, ${$(removed.map((r) => r.c.instrumentId), "integer[]")}, ${$(removed.map((r) => r.lotSeq.toString()), "bigint[]")})
+               AS r (account_id, instrument_id, lot_seq)
+         WHERE l.account_id = r.account_id AND l.instrument_id = r.instrument_id AND l.lot_seq = r.lot_seq
+        RETURNING 1
+      ), reduced AS (
+        UPDATE ${t.openLots} l SET quantity = r.quantity
+          FROM unnest(${$(reduced.map((r) => r.c.accountId), "bigint[]")}, ${$(reduced.map((r) => r.c.instrumentId), "integer[]")}, ${$(reduced.map((r) => r.lot.lotSeq.toString()), "bigint[]")},
+                      ${$(reduced.map((r) => r.lot.quantity.toString()), "numeric[]")}) AS r (account_id, instrument_id, lot_seq, quantity)
+         WHERE l.account_id = r.account_id AND l.instrument_id = r.instrument_id AND l.lot_seq = r.lot_seq
+        RETURNING 1
+      ), opened AS (
+        INSERT INTO ${t.openLots} (account_id, instrument_id, lot_seq, quantity, price, opened_at)
+        SELECT * FROM unnest(${$(added.map((a) => a.c.accountId), "bigint[]")}, ${$(added.map((a) => a.c.instrumentId), "integer[]")}, ${$(added.map((a) => a.lot.lotSeq.toString()), "bigint[]")},
+                             ${$(added.map((a) => a.lot.quantity.toString()), "numeric[]")}, ${$(added.map((a) => a.lot.price.toString()), "numeric[]")}, ${$(added.map((a) => a.lot.openedAt.toISOString()), "timestamptz[]")})
+        RETURNING 1
+      ), stats AS (
+        INSERT INTO ${t.symbolStats} AS s (account_id, instrument_id, realized_pnl, fees, trade_count, winning_trades, losing_trades,
+                                           total_win, total_loss, largest_win, largest_loss, volume, notional, last_fill_at, updated_at)
+        SELECT *, now() FROM unnest(
+          ${$(s.map((c) => c.accountId), "bigint[]")}, ${$(s.map((c) => c.instrumentId), "integer[]")},
+          ${$(s.map((c) => c.figures.realizedPnl.toString()), "numeric[]")}, ${$(s.map((c) => c.figures.fees.toString()), "numeric[]")},
+          ${$(s.map((c) => c.figures.tradeCount.toString()), "bigint[]")}, ${$(s.map((c) => c.figures.winningTrades.toString()), "bigint[]")},
+          ${$(s.map((c) => c.figures.losingTrades.toString()), "bigint[]")}, ${$(s.map((c) => c.figures.totalWin.toString()), "numeric[]")},
+          ${$(s.map((c) => c.figures.totalLoss.toString()), "numeric[]")}, ${$(s.map((c) => c.figures.largestWin.toString()), "numeric[]")},
+          ${$(s.map((c) => c.figures.largestLoss.toString()), "numeric[]")}, ${$(s.map((c) => c.figures.volume.toString()), "numeric[]")},
+          ${$(s.map((c) => c.figures.notional.toString()), "numeric[]")}, ${$(s.map((c) => c.figures.lastFillAt?.toISOString() ?? null), "timestamptz[]")})
+        ON CONFLICT (account_id, instrument_id) DO UPDATE SET
+          realized_pnl = s.realized_pnl + EXCLUDED.realized_pnl,
+          fees = s.fees + EXCLUDED.fees,
+          trade_count = s.trade_count + EXCLUDED.trade_count,
+          winning_trades = s.winning_trades + EXCLUDED.winning_trades,
+          losing_trades = s.losing_trades + EXCLUDED.losing_trades,
+          total_win = s.total_win + EXCLUDED.total_win,
+          total_loss = s.total_loss + EXCLUDED.total_loss,
+          largest_win = GREATEST(s.largest_win, EXCLUDED.largest_win),
+          largest_loss = LEAST(s.largest_loss, EXCLUDED.largest_loss),
+          volume = s.volume + EXCLUDED.volume,
+          notional = s.notional + EXCLUDED.notional,
+          last_fill_at = GREATEST(s.last_fill_at, EXCLUDED.last_fill_at),
+          updated_at = now()
+        RETURNING 1
+      ), days AS (
+        INSERT INTO ${t.dailyPnl} AS d (account_id, instrument_id, day, realized_pnl, fees, trade_count, volume)
+        SELECT * FROM unnest(${$(d.map((c) => c.accountId), "bigint[]")}, ${$(d.map((c) => c.instrumentId), "integer[]")}, ${$(d.map((c) => c.day), "date[]")},
+                             ${$(d.map((c) => c.figures.realizedPnl.toString()), "numeric[]")}, ${$(d.map((c) => c.figures.fees.toString()), "numeric[]")},
+                             ${$(d.map((c) => c.figures.tradeCount.toString()), "bigint[]")}, ${$(d.map((c) => c.figures.volume.toString()), "numeric[]")})
+        ON CONFLICT (account_id, day, instrument_id) DO UPDATE SET
+          realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl,
+          fees = d.fees + EXCLUDED.fees,
+          trade_count = d.trade_count + EXCLUDED.trade_count,
+          volume = d.volume + EXCLUDED.volume
+        RETURNING 1
+      ), marks AS (
+        -- Rows locked in instrument order (figures.lastPrices is sorted), so concurrent batches never deadlock.
+        INSERT INTO ${t.lastPrices} AS p (instrument_id, price, sequence, trade_id, traded_at)
+        SELECT * FROM unnest(${$(p.map((c) => c.instrumentId), "integer[]")}, ${$(p.map((c) => c.price.toString()), "numeric[]")}, ${$(p.map((c) => c.sequence.toString()), "bigint[]")},
+                             ${$(p.map((c) => c.tradeId.toString()), "bigint[]")}, ${$(p.map((c) => c.tradedAt.toISOString()), "timestamptz[]")})
+        ON CONFLICT (instrument_id) DO UPDATE SET
+          price = EXCLUDED.price, sequence = EXCLUDED.sequence, trade_id = EXCLUDED.trade_id, traded_at = EXCLUDED.traded_at
+        WHERE (EXCLUDED.sequence, EXCLUDED.trade_id) > (p.sequence, p.trade_id)
+        RETURNING 1
+      ), rejects AS (
+        INSERT INTO ${t.rejectedMessages} (group_id, topic, partition, kafka_offset, code, reason)
+        SELECT ${$(this.options.groupId, "text")}, ${$(this.options.topic, "text")}, ${$(partition, "integer")}, *
+          FROM unnest(${$(rejected.map((r) => r.offset), "bigint[]")}, ${$(rejected.map((r) => r.code), "text[]")}, ${$(rejected.map((r) => r.reason), "text[]")})
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+      )
+      UPDATE ${t.offsets}
+         SET next_offset = ${$(nextOffset.toString(), "bigint")}, last_sequence = ${$(lastSequence.toString(), "bigint")},
+             shard_sequences = ${$(JSON.stringify(Object.fromEntries([...shards].map(([shard, sequence]) => [shard, sequence.toString()]))), "jsonb")}, updated_at = now()
+       WHERE group_id = ${$(this.options.groupId, "text")} AND topic = ${$(this.options.topic, "text")} AND partition = ${$(partition, "integer")}`;
+    await client.query(sql, params);
   }
 }
