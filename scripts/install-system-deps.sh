@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # servers for the local stack
-  postgresql redis-server openjdk-17-jre-headless maven
+  postgresql redis-server openjdk-17-jre-headless maven prometheus
   # C++ engine toolchain and libraries
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The local stack without Docker: PostgreSQL, Redis and a single-node KRaft Kafka broker on
-# loopback, on project ports, with data, logs and pids under .run/ (git-ignored).
+# The local stack without Docker: PostgreSQL, Redis, a single-node KRaft Kafka broker and
+# Prometheus on loopback, on project ports, with data, logs and pids under .run/ (git-ignored).
 #   scripts/stack.sh up|down|status
 # `up` installs what is missing and is idempotent; `down` stops only what `up` started.
 set -euo pipefail
@@ -11,6 +11,7 @@ pg_port=${HFT_PG_PORT:-55432}
 redis_port=${HFT_REDIS_PORT:-56379}
 kafka_port=${HFT_KAFKA_PORT:-59092}
 kafka_controller_port=${HFT_KAFKA_CONTROLLER_PORT:-59093}
+prometheus_port=${HFT_PROMETHEUS_PORT:-59090}
 pg_db=${HFT_PG_DATABASE:-hft}
 pg_user=${HFT_PG_USER:-hft}
 pg_password=${HFT_PG_PASSWORD:-hft}
@@ -236,17 +237,55 @@ kafka_status() {
   fi
 }
 
+# ---------------------------------------------------------------- Prometheus
+# Scrapes the engine and the services at their local addresses (prometheus/prometheus.yml), with
+# the recording and alert rules of prometheus/rules/.
+prometheus_dir=$run_dir/prometheus
+prometheus_pidfile=$prometheus_dir/prometheus.pid
+
+prometheus_up() {
+  mkdir -p "$prometheus_dir/data" "$logs"
+  if pid_alive "$prometheus_pidfile" prometheus; then return 0; fi
+  promtool check config "$root/prometheus/prometheus.yml" >"$logs/prometheus-check.log" 2>&1 \
+    || fail "prometheus/prometheus.yml does not check out; see $logs/prometheus-check.log"
+  log "starting Prometheus on 127.0.0.1:$prometheus_port"
+  nohup prometheus --config.file="$root/prometheus/prometheus.yml" --storage.tsdb.path="$prometheus_dir/data" \
+    --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$prometheus_port" --web.enable-lifecycle \
+    >>"$logs/prometheus.log" 2>&1 &
+  echo $! >"$prometheus_pidfile"
+  wait_for Prometheus 30 curl -sf "http://127.0.0.1:$prometheus_port/-/ready"
+}
+
+prometheus_down() {
+  if pid_alive "$prometheus_pidfile" prometheus; then
+    log "stopping Prometheus"
+    kill "$(cat "$prometheus_pidfile")"
+    wait_for "Prometheus shutdown" 30 bash -c "! kill -0 $(cat "$prometheus_pidfile") 2>/dev/null"
+  fi
+  rm -f "$prometheus_pidfile"
+}
+
+prometheus_status() {
+  if pid_alive "$prometheus_pidfile" prometheus && curl -sf "http://127.0.0.1:$prometheus_port/-/ready" >/dev/null; then
+    echo "prometheus up   http://127.0.0.1:$prometheus_port"
+  else
+    echo "prometheus down http://127.0.0.1:$prometheus_port"; return 1
+  fi
+}
+
+all_status() {
+  local status=0
+  pg_status || status=1; redis_status || status=1; kafka_status || status=1; prometheus_status || status=1
+  return $status
+}
+
 case "${1:-}" in
   up)
     "$root/scripts/install-system-deps.sh"
-    pg_up; redis_up; kafka_up
-    status=0; pg_status || status=1; redis_status || status=1; kafka_status || status=1
-    exit $status
+    pg_up; redis_up; kafka_up; prometheus_up
+    all_status
     ;;
-  down) kafka_down; redis_down; pg_down ;;
-  status)
-    status=0; pg_status || status=1; redis_status || status=1; kafka_status || status=1
-    exit $status
-    ;;
+  down) prometheus_down; kafka_down; redis_down; pg_down ;;
+  status) all_status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

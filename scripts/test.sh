@@ -54,6 +54,7 @@ bash scripts/bootstrap.sh
 set +e
 
 step "contract: buf lint, format, breaking" bash scripts/check-contract.sh
+step "prometheus: config and rules check, rule unit tests" bash -c 'promtool check config prometheus/prometheus.yml && promtool check rules prometheus/rules/*.yml && promtool test rules prometheus/tests/*.test.yml'
 step "eslint" npx eslint --max-warnings=0 .
 step "typescript: tsc (every file, tests included)" npx tsc -p tsconfig.check.json
 vitest_suite unit

@@ -16,9 +16,18 @@ describe("local stack", () => {
       expect(stdout).toMatch(/^postgres\s+up\s/m);
       expect(stdout).toMatch(/^redis\s+up\s/m);
       expect(stdout).toMatch(/^kafka\s+up\s/m);
+      expect(stdout).toMatch(/^prometheus\s+up\s/m);
     }
     const { stdout } = await run("bash", [stackScript, "status"]);
-    expect(stdout.split("\n").filter((line) => /\sup\s/.test(line))).toHaveLength(3);
+    expect(stdout.split("\n").filter((line) => /\sup\s/.test(line))).toHaveLength(4);
+  });
+
+  it("Prometheus runs the project's rules and scrapes the project's jobs", async () => {
+    const url = "http://127.0.0.1:59090";
+    const rules = (await (await fetch(`${url}/api/v1/rules`)).json()) as { data: { groups: { name: string }[] } };
+    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(["hft-abuse", "hft-availability", "hft-lag", "hft-latency-and-errors", "hft-recording"]);
+    const targets = (await (await fetch(`${url}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: { job: string } }[] } };
+    expect(new Set(targets.data.activeTargets.map((t) => t.labels.job))).toEqual(new Set(["hft-engine", "hft-order-service", "hft-analytics-service", "hft-gateway", "prometheus"]));
   });
 
   it("PostgreSQL answers a query", async () => {
