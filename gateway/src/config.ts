@@ -1,0 +1,46 @@
+/**
+ * The gateway's configuration: the shared service and Redis variables plus its own, validated once
+ * at start by `loadConfig` (a bad value stops the process naming it).
+ */
+import { z } from "zod";
+import { type ConfigOf, type ConfigShape, env, redisConfig, serviceConfig } from "@hft/service-kit";
+
+/** A comma-separated list of origins (`scheme://host[:port]`), or empty for none. */
+const origins = () =>
+  z
+    .string({ error: "expected origins like https://app.example.com, comma-separated" })
+    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^\*$/, { error: "expected origins like https://app.example.com (no path), comma-separated" })));
+
+export const gatewayConfigShape = {
+  ...serviceConfig,
+  ...redisConfig,
+  // One port for Connect, gRPC, gRPC-Web (HTTP/2 cleartext and HTTP/1.1), REST/JSON and /ws.
+  GATEWAY_LISTEN: env.hostPort().default("127.0.0.1:8080"),
+  // The backends, over gRPC (HTTP/2 with keep-alive pings).
+  GATEWAY_ORDER_SERVICE: env.hostPort().default("127.0.0.1:50061"),
+  GATEWAY_MARKET_DATA_SERVICE: env.hostPort().default("127.0.0.1:50061"),
+  GATEWAY_ANALYTICS_SERVICE: env.hostPort().default("127.0.0.1:50071"),
+  // Origins allowed by CORS; empty: no cross-origin browser calls.
+  GATEWAY_CORS_ORIGINS: origins().default([]),
+  // Requests per identity (token subject, or client address without a token) per window.
+  GATEWAY_RATE_LIMIT: env.int(1, 10_000_000).default(1_000),
+  GATEWAY_RATE_LIMIT_WINDOW_MS: env.int(100, 86_400_000).default(60_000), // 1 min
+  // Largest request body, REST and RPC alike: 1 MiB.
+  GATEWAY_MAX_BODY_BYTES: env.int(1_024, 64 << 20).default(1 << 20),
+  // Longest deadline forwarded to a backend (a client asking for more gets this): 5 min.
+  GATEWAY_MAX_TIMEOUT_MS: env.int(100, 3_600_000).default(300_000),
+  // WebSocket: ping interval (a client that misses one pong is dropped) and the most bytes
+  // buffered for one slow client before it is dropped (1 MiB).
+  GATEWAY_WS_HEARTBEAT_MS: env.int(100, 600_000).default(15_000), // 15 s
+  GATEWAY_WS_MAX_BUFFERED_BYTES: env.int(1_024, 256 << 20).default(1 << 20),
+  // Prefix of the gateway's Redis keys (rate-limit windows), shared by every gateway replica.
+  GATEWAY_REDIS_KEY_PREFIX: env.text().default("hft:gateway:"),
+  AUTH_ISSUER: env.text(),
+  AUTH_AUDIENCE: env.text(),
+  AUTH_HS256_SECRET: env.text(32).optional(),
+  AUTH_JWKS_FILE: env.text().optional(),
+  AUTH_JWKS_URL: env.url(["https", "http"]).optional(),
+} satisfies ConfigShape;
+
+export type GatewayConfig = ConfigOf<typeof gatewayConfigShape>;

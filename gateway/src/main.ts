@@ -1,0 +1,40 @@
+/**
+ * hft-gateway: the public services over Connect, gRPC, gRPC-Web, REST/JSON and WebSocket on one
+ * port, forwarded to the backends over gRPC. SIGTERM/SIGINT: streams and WebSockets are told to
+ * go (UNAVAILABLE / close 1001), the listener closes once its connections are idle, exit 0.
+ */
+import { ConfigError, createLogger, loadConfig } from "@hft/service-kit";
+import { gatewayConfigShape } from "./config.js";
+import { startGateway } from "./gateway.js";
+
+const config = (() => {
+  try {
+    return loadConfig(gatewayConfigShape);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`hft-gateway: ${error.message}`);
+    process.exit(2);
+  }
+})();
+const logger = createLogger({ service: "gateway", level: config.LOG_LEVEL });
+
+const gateway = await startGateway(config, logger).catch((error: Error) => {
+  logger.fatal({ err: error }, `cannot start on ${config.GATEWAY_LISTEN}`);
+  process.exit(1);
+});
+logger.info(
+  { listen: gateway.address, orderService: config.GATEWAY_ORDER_SERVICE, marketDataService: config.GATEWAY_MARKET_DATA_SERVICE, analyticsService: config.GATEWAY_ANALYTICS_SERVICE },
+  "gateway listening",
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "draining");
+  await gateway.close();
+  logger.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
