@@ -37,6 +37,8 @@ export interface ExecutionConsumerOptions {
   readonly concurrentPartitions?: number;
   /** How often the lag gauge is refreshed from Kafka and PostgreSQL, in ms. Default 5000 (5 s). */
   readonly lagIntervalMs?: number;
+  /** Called when kafkajs gives up on the consumer (a crash it will not restart from). */
+  readonly onFatal?: (error: Error) => void;
   /** Called after each committed batch (benchmarks, tests). */
   readonly onCommitted?: (partition: number, result: Extract<BatchResult, { kind: "applied" }>, committedAt: Date) => void;
 }
@@ -79,7 +81,10 @@ export class ExecutionConsumer {
       logger.info({ topic, partitions, memberId: event.payload.memberId }, "joined the consumer group");
       void this.seekToStored(partitions).catch((error: unknown) => logger.warn({ err: error }, "seeking to the stored offsets failed; batches will find them themselves"));
     });
-    this.consumer.on(this.consumer.events.CRASH, (event) => logger.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed"));
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      logger.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");
+      if (!event.payload.restart) this.options.onFatal?.(event.payload.error);
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({

@@ -218,7 +218,9 @@ export class FigureStore {
         else lots.set(key, [lot]);
       }
     }
-    return (accountId: string, instrumentId: number, symbol: string) => createFifoBook(symbol, lots.get(`${accountId}/${instrumentId}`) ?? []);
+    return function restoredBook(accountId: string, instrumentId: number, symbol: string) {
+      return createFifoBook(symbol, lots.get(`${accountId}/${instrumentId}`) ?? []);
+    };
   }
 
   /**

@@ -57,6 +57,12 @@ const consumer = new ExecutionConsumer({
   logger,
   metrics,
   maxBytesPerPartition: config.ANALYTICS_MAX_BATCH_BYTES,
+  // A consumer kafkajs will not restart leaves the figures standing still: exit, so the supervisor
+  // starts a fresh process (which resumes from the offsets in PostgreSQL).
+  onFatal: (error) => {
+    logger.fatal({ err: error }, "the consumer stopped for good; exiting");
+    process.exit(1);
+  },
 });
 const reads = new FigureReads({ pool, tables: LIVE_TABLES, names });
 const { server, health } = createAnalyticsServer({ reads, names, verify, logger, registry });

@@ -331,19 +331,31 @@ describe("exactly once across SIGKILLs, rebalances and a rebuild", () => {
     const t = await topic(3);
     const fills = randomFills(crashed.ids, 3_000);
     expect(clean.ids).toEqual(crashed.ids);
-    await t.send(fills);
-    const total = await t.endOffset();
 
     // Two members share the partitions; small batches make many transactions to be killed in.
     const group = `analytics-crash-${randomBytes(4).toString("hex")}`;
     const small = { ANALYTICS_MAX_BATCH_BYTES: "4096" };
     const first = await service(crashed.db, t.name, group, small);
     const second = await service(crashed.db, t.name, group, small);
+    await until(() => second.output().includes('"msg":"joined the consumer group"'), "the second member to join");
+    // The fills arrive in small sends while the members consume, so the kills land mid-stream.
+    const planned = BigInt(fills.length);
+    const producing = (async () => {
+      for (let i = 0; i < fills.length; i += 60) {
+        await t.send(fills.slice(i, i + 60));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
     await until(async () => (await consumed(crashed.db.pool, group)) > 0n, "the first batches");
     expect(await first.stop("SIGKILL")).toBeNull();
-    await until(async () => (await consumed(crashed.db.pool, group)) * 2n > total, "half of the messages");
+    expect(await consumed(crashed.db.pool, group)).toBeLessThan(planned);
+    // The killed member's partitions move once its session times out (30 s).
+    await until(async () => (await consumed(crashed.db.pool, group)) * 2n > planned, "half of the messages", 60_000);
     expect(await second.stop("SIGKILL")).toBeNull();
+    expect(await consumed(crashed.db.pool, group)).toBeLessThan(planned);
     const third = await service(crashed.db, t.name, group, small);
+    await producing;
+    expect(await t.endOffset()).toBe(planned);
     await caughtUp(crashed.db.pool, group, t);
 
     const cleanGroup = `analytics-clean-${randomBytes(4).toString("hex")}`;
@@ -361,9 +373,15 @@ describe("exactly once across SIGKILLs, rebalances and a rebuild", () => {
     expect(((await tables(crashed.db.pool)) as { fills: { count: string }[] }).fills[0]!.count).toBe(String(uniqueFills.size));
 
     // A rebuild while the service runs and more fills arrive: the same figures as the clean run.
-    const more = randomFills(crashed.ids, 500, 1_000_000n, Date.UTC(2026, 10, 30, 12));
-    const rebuilding = runRebuild({ DATABASE_URL: crashed.db.url, ANALYTICS_TOPIC: t.name, ANALYTICS_GROUP_ID: group });
-    await t.send(more);
+    const more = randomFills(crashed.ids, 2_000, 1_000_000n, Date.UTC(2026, 10, 30, 12));
+    let rebuildDone = false;
+    const rebuilding = runRebuild({ DATABASE_URL: crashed.db.url, ANALYTICS_TOPIC: t.name, ANALYTICS_GROUP_ID: group }).finally(() => (rebuildDone = true));
+    // Fills keep arriving (and the service keeps counting them on the old tables) until the
+    // rebuild has swapped its tables in; the rest come after.
+    for (let i = 0; i < more.length; i += 20) {
+      await t.send(more.slice(i, i + 20));
+      if (!rebuildDone) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const rebuilt = await rebuilding;
     expect(rebuilt.output).toMatch(/fresh figures are live/);
     expect(rebuilt.code).toBe(0);
@@ -371,6 +389,7 @@ describe("exactly once across SIGKILLs, rebalances and a rebuild", () => {
     await caughtUp(clean.db.pool, cleanGroup, t);
     expect(await allFigures(third.client)).toEqual(await allFigures(reference.client));
     expect(await tables(crashed.db.pool)).toEqual(await tables(clean.db.pool));
+    console.log(`rebuild: ${rebuilt.output.trim().split("\n").pop()}; the service sought back ${third.output().split("seeking there").length - 1} times`);
     const indexes = await crashed.db.pool.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename LIKE 'analytics_%' ORDER BY 1");
     expect(indexes.rows.map((r) => r.indexname)).not.toContainEqual(expect.stringContaining("rebuild"));
   });
