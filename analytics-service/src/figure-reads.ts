@@ -124,15 +124,16 @@ export class FigureReads {
       const t = this.options.tables;
       const params: unknown[] = [days[0], days[days.length - 1]];
       const account = scope === "all" ? "" : `AND account_id = $${params.push(scope.accountId)}`;
+      // The stats before the daily rows: the order a rebuild's swap locks them (tables.ts).
+      const asOf = await client.query<{ as_of: Date | null }>(
+        `SELECT max(last_fill_at) AS as_of FROM ${t.symbolStats} ${scope === "all" ? "" : "WHERE account_id = $1"}`,
+        scope === "all" ? [] : [scope.accountId],
+      );
       const { rows } = await client.query<{ day: string; realized_pnl: string; fees: string; trade_count: string; volume: string }>(
         `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(realized_pnl)::text AS realized_pnl, sum(fees)::text AS fees,
                 sum(trade_count)::text AS trade_count, sum(volume)::text AS volume
            FROM ${t.dailyPnl} WHERE day BETWEEN $1::date AND $2::date ${account} GROUP BY day`,
         params,
-      );
-      const asOf = await client.query<{ as_of: Date | null }>(
-        `SELECT max(last_fill_at) AS as_of FROM ${t.symbolStats} ${scope === "all" ? "" : "WHERE account_id = $1"}`,
-        scope === "all" ? [] : [scope.accountId],
       );
       const byDay = new Map(rows.map((r) => [r.day, r]));
       return {

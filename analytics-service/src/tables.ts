@@ -31,7 +31,11 @@ export function suffixedTables(suffix: string): AnalyticsTables {
   return Object.fromEntries(Object.entries(LIVE_TABLES).map(([key, name]) => [key, `${name}${suffix}`])) as unknown as AnalyticsTables;
 }
 
-/** Every table of a set, in the order a swap locks them. */
+/**
+ * Every table of a set, in the order a swap locks them. Readers (figure-reads.ts) touch them in the
+ * same order (stats, daily, lots, marks) and batches take the offsets row first, so a swap never
+ * deadlocks with either; it waits for them, and they for it.
+ */
 export function tableList(tables: AnalyticsTables): string[] {
-  return [tables.offsets, tables.appliedFills, tables.rejectedMessages, tables.openLots, tables.symbolStats, tables.dailyPnl, tables.lastPrices];
+  return [tables.offsets, tables.appliedFills, tables.rejectedMessages, tables.symbolStats, tables.dailyPnl, tables.openLots, tables.lastPrices];
 }
