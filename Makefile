@@ -1,7 +1,7 @@
 # Everyday commands. Each target is a thin alias for a script, so a machine without make can run
 # the scripts directly (the README's two commands do).
 .DEFAULT_GOAL := help
-.PHONY: help up down status migrate migrate-status generate build lint test clean
+.PHONY: help up down status migrate migrate-status generate build lint test clean token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -21,6 +21,10 @@ migrate: ## apply pending database migrations
 
 migrate-status: ## list migrations and their state
 	npm run --silent migrate -- status
+
+token: ## print a local dev token: make token ACCOUNT=alice ROLE=trader (viewer|trader|admin)
+	@test -n "$(ACCOUNT)" || { echo "usage: make token ACCOUNT=<name> [ROLE=viewer|trader|admin]" >&2; exit 2; }
+	@npm run --silent dev-token -- "$(ACCOUNT)" "$(or $(ROLE),trader)"
 
 generate: ## generate TypeScript from proto/
 	npm run --silent generate

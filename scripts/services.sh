@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The platform's own processes on loopback, beside the stack: the matching engine, the order
-# service and the analytics service (run from their TypeScript sources; settings from
-# .env.example, overridden by .env).
+# service, the analytics service and the gateway in front of them (run from their TypeScript
+# sources; settings from .env.example, overridden by .env).
 #   scripts/services.sh up|down|status
 # Data, logs and pids live under .run/ like the stack's; `down` stops only what `up` started.
 set -euo pipefail
@@ -14,6 +14,7 @@ engine_binary=$root/engine-cpp/build/hft-engine
 
 order_pidfile=$run_dir/order-service/order-service.pid
 analytics_pidfile=$run_dir/analytics-service/analytics-service.pid
+gateway_pidfile=$run_dir/gateway/gateway.pid
 
 log() { printf '[services] %s\n' "$*"; }
 
@@ -166,16 +167,61 @@ analytics_status() {
   fi
 }
 
+gateway_alive() {
+  [ -f "$gateway_pidfile" ] && [ -r "/proc/$(cat "$gateway_pidfile")/cmdline" ] &&
+    tr '\0' ' ' <"/proc/$(cat "$gateway_pidfile")/cmdline" | grep -qF gateway/src/main.ts
+}
+
+gateway_up() {
+  mkdir -p "$run_dir/gateway" "$run_dir/logs"
+  gateway_alive && return 0
+  load_env
+  log "starting the gateway on $GATEWAY_LISTEN"
+  local offset; offset=$(log_size "$run_dir/logs/gateway.log")
+  cd "$root"
+  nohup node --conditions=@hft/source --import tsx gateway/src/main.ts >>"$run_dir/logs/gateway.log" 2>&1 &
+  echo $! >"$gateway_pidfile"
+  for _ in $(seq 1 150); do
+    logged_since "$run_dir/logs/gateway.log" "$offset" '"msg":"gateway listening"' && return 0
+    gateway_alive || { log "the gateway exited; see $run_dir/logs/gateway.log"; tail -n 5 "$run_dir/logs/gateway.log"; return 1; }
+    sleep 0.1
+  done
+  log "the gateway did not report listening; see $run_dir/logs/gateway.log"
+  return 1
+}
+
+gateway_down() {
+  if gateway_alive; then
+    log "stopping the gateway (SIGTERM: end streams and WebSockets, close idle connections)"
+    local pid; pid=$(cat "$gateway_pidfile")
+    kill -TERM "$pid"
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$gateway_pidfile"
+}
+
+gateway_status() {
+  load_env
+  if gateway_alive; then
+    echo "gateway   up    http://$GATEWAY_LISTEN  (Connect, gRPC, gRPC-Web, REST /api, /ws, /docs, /health, /metrics)"
+  else
+    echo "gateway   down  $GATEWAY_LISTEN"
+    return 1
+  fi
+}
+
 case "${1:-}" in
-  up) engine_up && order_up && analytics_up && engine_status && order_status && analytics_status ;;
+  up) engine_up && order_up && analytics_up && gateway_up && engine_status && order_status && analytics_status && gateway_status ;;
   # The order service goes first: it commits its projection while the engine still answers.
   # The analytics service only reads Kafka, so it may stop at any point.
-  down) analytics_down; order_down; engine_down ;;
+  # The gateway goes first: its clients' streams end before the backends behind them.
+  down) gateway_down; analytics_down; order_down; engine_down ;;
   status)
     code=0
     engine_status || code=1
     order_status || code=1
     analytics_status || code=1
+    gateway_status || code=1
     exit $code
     ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
