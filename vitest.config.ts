@@ -5,7 +5,9 @@ import { defineConfig } from "vitest/config";
 // so tests never need a build first.
 export default defineConfig({
   resolve: { conditions: ["@hft/source", ...defaultClientConditions] },
-  ssr: { resolve: { conditions: ["@hft/source", ...defaultServerConditions] } },
+  // Without "module": a package's "module" build may import without file extensions, which only a
+  // bundler resolves, and externalized packages are loaded by Node itself (@opentelemetry/api).
+  ssr: { resolve: { conditions: ["@hft/source", ...defaultServerConditions.filter((c) => c !== "module")] } },
   test: {
     projects: [
       {

@@ -93,7 +93,7 @@ order_up() {
   log "starting the order service on $ORDER_SERVICE_LISTEN"
   local offset; offset=$(log_size "$run_dir/logs/order-service.log")
   cd "$root"
-  nohup node --conditions=@hft/source --import tsx order-service/src/main.ts >>"$run_dir/logs/order-service.log" 2>&1 &
+  OTEL_SERVICE_NAME=hft-order-service nohup node --conditions=@hft/source --import tsx --import @hft/otel/register order-service/src/main.ts >>"$run_dir/logs/order-service.log" 2>&1 &
   echo $! >"$order_pidfile"
   for _ in $(seq 1 150); do
     logged_since "$run_dir/logs/order-service.log" "$offset" '"msg":"order service listening"' && return 0

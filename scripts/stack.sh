@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The local stack without Docker: PostgreSQL, Redis, a single-node KRaft Kafka broker and
-# Prometheus on loopback, on project ports, with data, logs and pids under .run/ (git-ignored).
+# The local stack without Docker: PostgreSQL, Redis, a single-node KRaft Kafka broker,
+# Prometheus and Jaeger on loopback, on project ports, with data, logs and pids under .run/ (git-ignored).
 #   scripts/stack.sh up|down|status
 # `up` installs what is missing and is idempotent; `down` stops only what `up` started.
 set -euo pipefail
@@ -12,6 +12,8 @@ redis_port=${HFT_REDIS_PORT:-56379}
 kafka_port=${HFT_KAFKA_PORT:-59092}
 kafka_controller_port=${HFT_KAFKA_CONTROLLER_PORT:-59093}
 prometheus_port=${HFT_PROMETHEUS_PORT:-59090}
+jaeger_otlp_port=${HFT_JAEGER_OTLP_PORT:-54318}
+jaeger_query_port=${HFT_JAEGER_QUERY_PORT:-56686}
 pg_db=${HFT_PG_DATABASE:-hft}
 pg_user=${HFT_PG_USER:-hft}
 pg_password=${HFT_PG_PASSWORD:-hft}
@@ -273,19 +275,66 @@ prometheus_status() {
   fi
 }
 
+# -------------------------------------------------------------------- Jaeger
+# All-in-one with in-memory storage: OTLP/HTTP in on $jaeger_otlp_port, UI and query API on
+# $jaeger_query_port; every other port it opens is on loopback too. Built by install-tools.sh.
+jaeger_bin=$root/.deps/bin/jaeger-all-in-one
+jaeger_dir=$run_dir/jaeger
+jaeger_pidfile=$jaeger_dir/jaeger.pid
+
+jaeger_up() {
+  mkdir -p "$jaeger_dir" "$logs"
+  if pid_alive "$jaeger_pidfile" jaeger-all-in-one; then return 0; fi
+  [ -x "$jaeger_bin" ] || "$root/scripts/install-tools.sh"
+  log "starting Jaeger on 127.0.0.1:$jaeger_query_port (OTLP/HTTP 127.0.0.1:$jaeger_otlp_port)"
+  SPAN_STORAGE_TYPE=memory nohup "$jaeger_bin" --memory.max-traces=100000 \
+    --collector.otlp.enabled=true \
+    --collector.otlp.http.host-port="127.0.0.1:$jaeger_otlp_port" \
+    --collector.otlp.grpc.host-port="127.0.0.1:$((jaeger_otlp_port - 1))" \
+    --query.http-server.host-port="127.0.0.1:$jaeger_query_port" \
+    --query.grpc-server.host-port="127.0.0.1:$((jaeger_query_port - 1))" \
+    --admin.http.host-port="127.0.0.1:$((jaeger_query_port + 1))" \
+    --collector.grpc-server.host-port="127.0.0.1:$((jaeger_otlp_port + 1))" \
+    --collector.http-server.host-port="127.0.0.1:$((jaeger_otlp_port + 2))" \
+    --http-server.host-port="127.0.0.1:$((jaeger_otlp_port + 3))" \
+    --processor.jaeger-compact.server-host-port="127.0.0.1:$((jaeger_otlp_port + 4))" \
+    --processor.jaeger-binary.server-host-port="127.0.0.1:$((jaeger_otlp_port + 5))" \
+    --processor.zipkin-compact.server-host-port="127.0.0.1:$((jaeger_otlp_port + 6))" \
+    >>"$logs/jaeger.log" 2>&1 &
+  echo $! >"$jaeger_pidfile"
+  wait_for Jaeger 30 curl -sf "http://127.0.0.1:$jaeger_query_port/api/services"
+}
+
+jaeger_down() {
+  if pid_alive "$jaeger_pidfile" jaeger-all-in-one; then
+    log "stopping Jaeger"
+    kill "$(cat "$jaeger_pidfile")"
+    wait_for "Jaeger shutdown" 30 bash -c "! kill -0 $(cat "$jaeger_pidfile") 2>/dev/null"
+  fi
+  rm -f "$jaeger_pidfile"
+}
+
+jaeger_status() {
+  if pid_alive "$jaeger_pidfile" jaeger-all-in-one && curl -sf "http://127.0.0.1:$jaeger_query_port/api/services" >/dev/null; then
+    echo "jaeger    up    http://127.0.0.1:$jaeger_query_port (OTLP/HTTP http://127.0.0.1:$jaeger_otlp_port)"
+  else
+    echo "jaeger    down  http://127.0.0.1:$jaeger_query_port"; return 1
+  fi
+}
+
 all_status() {
   local status=0
-  pg_status || status=1; redis_status || status=1; kafka_status || status=1; prometheus_status || status=1
+  pg_status || status=1; redis_status || status=1; kafka_status || status=1; prometheus_status || status=1; jaeger_status || status=1
   return $status
 }
 
 case "${1:-}" in
   up)
     "$root/scripts/install-system-deps.sh"
-    pg_up; redis_up; kafka_up; prometheus_up
+    pg_up; redis_up; kafka_up; prometheus_up; jaeger_up
     all_status
     ;;
-  down) prometheus_down; kafka_down; redis_down; pg_down ;;
+  down) jaeger_down; prometheus_down; kafka_down; redis_down; pg_down ;;
   status) all_status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

@@ -17,9 +17,10 @@ describe("local stack", () => {
       expect(stdout).toMatch(/^redis\s+up\s/m);
       expect(stdout).toMatch(/^kafka\s+up\s/m);
       expect(stdout).toMatch(/^prometheus\s+up\s/m);
+      expect(stdout).toMatch(/^jaeger\s+up\s/m);
     }
     const { stdout } = await run("bash", [stackScript, "status"]);
-    expect(stdout.split("\n").filter((line) => /\sup\s/.test(line))).toHaveLength(4);
+    expect(stdout.split("\n").filter((line) => /\sup\s/.test(line))).toHaveLength(5);
   });
 
   it("Prometheus runs the project's rules and scrapes the project's jobs", async () => {

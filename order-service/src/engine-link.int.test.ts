@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { defineBtc, limit } from "../../tests/support/engine-commands.js";
+import { until } from "../../tests/support/until.js";
 import { type EngineProcess, freePort, startEngine } from "../../tests/support/engine-process.js";
 import { type EngineCommandBody, EngineLink, EngineUnavailableError, type LinkState } from "./engine-link.js";
 
@@ -89,7 +90,7 @@ describe("EngineLink", () => {
       },
     });
     cleanups.push(() => l.close());
-    for (let tries = 0; tries < 200 && attempts < 2; tries++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => attempts >= 2, "a second prepare after the first one failed");
     expect(attempts).toBe(2);
     const early = await l.submit(order(1)).catch((error: unknown) => error);
     expect(early).toBeInstanceOf(EngineUnavailableError);

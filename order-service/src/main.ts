@@ -22,6 +22,7 @@ import {
   redisConfig,
   serviceConfig,
 } from "@hft/service-kit";
+import { shutdownTracing } from "@hft/otel";
 import { Catalog } from "./catalog.js";
 import { EngineLink } from "./engine-link.js";
 import { defineShardInstruments } from "./instrument-sync.js";
@@ -33,6 +34,7 @@ import { Leadership } from "./projection/leadership.js";
 import { Projector } from "./projection/projector.js";
 import { ProjectionCaches } from "./projection/redis-cache.js";
 import { Reads } from "./reads.js";
+import { SequenceTraces } from "./sequence-traces.js";
 import { createOrderServer } from "./service.js";
 import { parseShards } from "./shards.js";
 
@@ -106,6 +108,7 @@ const links = new Map(
   ]),
 );
 
+const sequenceTraces = new SequenceTraces();
 let projectors: Projector[] = [];
 let caches: ProjectionCaches | undefined;
 const leadership = new Leadership({
@@ -129,6 +132,7 @@ const leadership = new Leadership({
           producer,
           logger,
           metrics,
+          sequenceTraces,
           onCommitted: (batch, names) => {
             // A lost publish is read back from PostgreSQL by every replica's feed (sequence gap).
             void publishOrderUpdates(redis, orderUpdatesChannel(config.REDIS_KEY_PREFIX), shard.name, batch, names).catch((error: unknown) => logger.warn({ shard: shard.name, err: error }, "order updates not published"));
@@ -147,7 +151,7 @@ const leadership = new Leadership({
   },
 });
 
-const desk = new OrderDesk({ pool, catalog, shards, links, metrics, redis: { client: redis, keyPrefix: config.REDIS_KEY_PREFIX } });
+const desk = new OrderDesk({ pool, catalog, shards, links, metrics, sequenceTraces, redis: { client: redis, keyPrefix: config.REDIS_KEY_PREFIX } });
 setInterval(() => desk.sweepRateLimiter(), 10_000).unref();
 const reads = new Reads({
   pool,
@@ -202,6 +206,7 @@ async function shutdown(signal: string): Promise<void> {
   await pool.end();
   metricsServer.server.close();
   logger.info("stopped");
+  await shutdownTracing();
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -4,6 +4,8 @@
  * durable acknowledgement. Reads come from the projection in PostgreSQL.
  */
 import * as grpc from "@grpc/grpc-js";
+import { SpanKind, SpanStatusCode, type Tracer, context, trace } from "@opentelemetry/api";
+import { peerServiceTracer } from "@hft/otel";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { Registry } from "prom-client";
@@ -27,6 +29,7 @@ import { OrderMetrics, microsSince } from "./metrics.js";
 import { OrderError } from "./order-error.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
 import { orderMessage, toTimestamp, trimDecimal } from "./projection/records.js";
+import type { SequenceTraces } from "./sequence-traces.js";
 import { type RiskInputsKey, type RiskInputsRow, createRiskInputsReader } from "./risk-inputs.js";
 import { OrderRateLimiter, type RiskLimits, checkOrderRisk } from "./risk.js";
 import { type ShardConfig, shardOfOrder } from "./shards.js";
@@ -43,7 +46,13 @@ export interface OrderDeskOptions {
   /** Caches PlaceOrder answers by (account, client_order_id), so a retry is answered without PostgreSQL. */
   readonly redis?: { readonly client: Redis; readonly keyPrefix: string };
   readonly metrics?: OrderMetrics;
+  /** Where the trace of each acknowledged command is kept for the projection. */
+  readonly sequenceTraces?: SequenceTraces;
 }
+
+/** The engine's spans, built here from its acknowledgements (created on first use, after tracing started). */
+let engineSpans: Tracer | undefined;
+const engineTracer = (): Tracer => (engineSpans ??= peerServiceTracer("hft-engine"));
 
 const openStatuses = new Set([OrderStatus.ORDER_STATUS_PENDING_TRIGGER, OrderStatus.ORDER_STATUS_NEW, OrderStatus.ORDER_STATUS_PARTIALLY_FILLED]);
 
@@ -272,12 +281,30 @@ export class OrderDesk {
   }
 
   /** Sends a command to the shard's engine and waits for its durable acknowledgement. */
+  /**
+   * Sends a command to the shard's engine and waits for its durable acknowledgement. The wait is
+   * the engine's span in the caller's trace (service hft-engine, from hand-over to acknowledgement,
+   * with the moment the engine sequenced it), and the trace is kept for the projection's messages.
+   */
   private async submit(operation: string, shard: string, command: EngineCommandBody): Promise<CommandAck> {
     const link = this.link(shard);
     const start = process.hrtime.bigint();
+    const span = engineTracer().startSpan(`hft.v1.EngineService/OrderFlow ${command.$case}`, {
+      kind: SpanKind.SERVER,
+      attributes: { "hft.engine.shard": shard, "hft.engine.command": command.$case },
+    });
     try {
-      return await link.submit(command);
+      const ack = await link.submit(command);
+      span.setAttributes({ "hft.engine.sequence": Number(ack.sequence), "hft.engine.reject_reason": RejectReason[ack.rejectReason] ?? String(ack.rejectReason) });
+      if (ack.timestamp) span.addEvent("sequenced", [Number(ack.timestamp.seconds), ack.timestamp.nanos]);
+      if (ack.sequence > 0n) this.options.sequenceTraces?.remember(shard, ack.sequence, trace.setSpan(context.active(), span));
+      return ack;
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
     } finally {
+      span.end();
       this.metrics.processing.observe({ operation, stage: "engine" }, microsSince(start));
     }
   }

@@ -43,10 +43,10 @@ export async function startOrderService(options: StartOrderServiceOptions): Prom
   const address = `127.0.0.1:${options.port ?? (await freePort())}`;
   // Its own metrics port too: the default (9465) may be taken by the local services or another test.
   const metricsAddress = `127.0.0.1:${await freePort()}`;
-  const child: ChildProcess = spawn(process.execPath, ["--conditions=@hft/source", "--import", "tsx", "order-service/src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROF_DIR}`] : []), "--conditions=@hft/source", "--import", "tsx", "--import", "@hft/otel/register", "order-service/src/main.ts"], {
     cwd: root,
     // LOG_LEVEL info at least: readiness and the engine links are reported at info.
-    env: { ...process.env, LOG_LEVEL: "info", ...options.env, ORDER_SERVICE_LISTEN: address, ORDER_SERVICE_METRICS_LISTEN: metricsAddress },
+    env: { ...process.env, LOG_LEVEL: "info", OTEL_SERVICE_NAME: "hft-order-service", ...options.env, ORDER_SERVICE_LISTEN: address, ORDER_SERVICE_METRICS_LISTEN: metricsAddress },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

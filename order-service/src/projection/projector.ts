@@ -10,14 +10,19 @@
  * holds an event twice: the checkpoint moves with the rows.
  */
 import * as grpc from "@grpc/grpc-js";
+import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, context, trace } from "@opentelemetry/api";
+import { traceHeaders } from "@hft/otel";
 import type { Producer } from "kafkajs";
 import type pg from "pg";
 import type { Logger } from "@hft/service-kit";
 import { EngineServiceClient, type SubscribeResponse } from "@hft/contract/grpc/hft/v1/engine_service.js";
 import { Execution, Order } from "@hft/contract/grpc/hft/v1/order_service.js";
 import type { OrderMetrics } from "../metrics.js";
+import type { SequenceTraces } from "../sequence-traces.js";
 import { type AppliedBatch, applyEvents, readCheckpoint } from "./apply-events.js";
 import { type Names, executionMessage, orderMessage } from "./records.js";
+
+const tracer = trace.getTracer("hft-order-service");
 
 export const ORDERS_TOPIC = "hft.orders.v1";
 export const EXECUTIONS_TOPIC = "hft.executions.v1";
@@ -32,6 +37,8 @@ export interface ProjectorOptions {
   readonly maxBatch?: number;
   /** Times the batch transactions and the Kafka publish, and reports the lag. */
   readonly metrics?: OrderMetrics;
+  /** The traces of the commands this replica sent, carried into the messages of their sequences. */
+  readonly sequenceTraces?: SequenceTraces;
   /** Called after each committed batch, with the rows as they now stand. */
   readonly onCommitted?: (batch: AppliedBatch, names: Names) => void;
 }
@@ -117,7 +124,9 @@ export class Projector {
 
   private scheduleFlush(): void {
     if (this.flushing) return;
-    this.flushing = new Promise((resolve) => setImmediate(resolve)).then(() => this.flush());
+    // Outside the Subscribe stream's trace: a batch's statements belong to no request, and its
+    // messages continue their own orders' traces.
+    this.flushing = new Promise((resolve) => setImmediate(resolve)).then(() => context.with(ROOT_CONTEXT, () => this.flush()));
   }
 
   private async flush(): Promise<void> {
@@ -166,14 +175,29 @@ export class Projector {
 
   private async publish(applied: AppliedBatch, names: Names): Promise<void> {
     const clientOrderIds = new Map(applied.orders.map((o) => [o.order_id, o.client_order_id]));
-    const headers = (sequence: string) => ({ "engine-sequence": sequence, shard: this.options.shard, "content-type": "application/protobuf" });
+    // A message of a sequence this replica submitted continues that command's trace: a publish
+    // span under it, whose context the message carries to its consumers.
+    const spans: Span[] = [];
+    const traceOf = (topic: string, sequence: string): Record<string, string> => {
+      const parent = this.options.sequenceTraces?.get(this.options.shard, BigInt(sequence));
+      if (!parent) return {};
+      const span = tracer.startSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER, attributes: { "messaging.system": "kafka", "messaging.destination.name": topic, "hft.engine.sequence": Number(sequence) } }, parent);
+      spans.push(span);
+      return traceHeaders(trace.setSpan(parent, span));
+    };
+    const headers = (topic: string, sequence: string) => ({
+      "engine-sequence": sequence,
+      shard: this.options.shard,
+      "content-type": "application/protobuf",
+      ...traceOf(topic, sequence),
+    });
     const topicMessages = [
       {
         topic: ORDERS_TOPIC,
         messages: applied.orders.map((row) => ({
           key: row.account_id,
           value: Buffer.from(Order.encode(orderMessage(row, names)).finish()),
-          headers: { ...headers(row.last_sequence), "proto-message": "hft.v1.Order" },
+          headers: { ...headers(ORDERS_TOPIC, row.last_sequence), "proto-message": "hft.v1.Order" },
         })),
       },
       {
@@ -181,13 +205,21 @@ export class Projector {
         messages: applied.executions.map((row) => ({
           key: row.account_id,
           value: Buffer.from(Execution.encode(executionMessage(row, clientOrderIds.get(row.order_id) ?? "", names)).finish()),
-          headers: { ...headers(row.sequence), "proto-message": "hft.v1.Execution" },
+          headers: { ...headers(EXECUTIONS_TOPIC, row.sequence), "proto-message": "hft.v1.Execution" },
         })),
       },
     ].filter((t) => t.messages.length > 0);
     if (topicMessages.length === 0) return;
     const send = () => this.options.producer.sendBatch({ topicMessages, acks: -1 });
-    await (this.options.metrics ? this.options.metrics.time("kafka", "publish", send) : send());
+    try {
+      await (this.options.metrics ? this.options.metrics.time("kafka", "publish", send) : send());
+    } catch (error) {
+      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
+    this.options.sequenceTraces?.forgetUpTo(this.options.shard, applied.lastSequence);
   }
 
   /** Symbols and account names of the batch's rows, loaded once and cached. */

@@ -1,0 +1,2 @@
+export { activeContext, contextOfHeaders, traceHeaders } from "./kafka-trace.js";
+export { type TracingOptions, peerServiceTracer, shutdownTracing, startTracing } from "./tracing.js";
