@@ -1,0 +1,190 @@
+/**
+ * The Grafana dashboard against a real Prometheus: the engine, the order service, the analytics
+ * service and the gateway run as the local stack runs them, a Prometheus of this test scrapes
+ * them with the project's recording and alert rules, orders flow, and then every panel's query
+ * must return data.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomInt, randomUUID } from "node:crypto";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMigrator, signDevToken } from "@hft/service-kit";
+import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
+import type { PlaceOrderRequest, PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
+import { type AnalyticsProcess, startAnalytics } from "../analytics-service/tests/analytics-process.js";
+import { type EngineProcess, freePort, startEngine } from "./support/engine-process.js";
+import { type OrderServiceProcess, startOrderService } from "./support/order-service-process.js";
+import { until } from "./support/until.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const secret = "observability-test-secret-at-least-32-bytes";
+const auth = { AUTH_HS256_SECRET: secret, AUTH_ISSUER: "hft-test", AUTH_AUDIENCE: "hft" };
+
+interface Panel {
+  readonly title: string;
+  readonly datasource: { readonly uid: string };
+  readonly targets: readonly { readonly expr: string; readonly datasource: { readonly uid: string } }[];
+}
+interface Dashboard {
+  readonly refresh: string;
+  readonly templating: { readonly list: readonly { readonly name: string }[] };
+  readonly panels: readonly Panel[];
+}
+
+const readDashboard = async () => JSON.parse(await readFile(join(root, "grafana/dashboards/hft-overview.json"), "utf8")) as Dashboard;
+
+let db: TestDatabase;
+let engine: EngineProcess;
+let orders: OrderServiceProcess;
+let analytics: AnalyticsProcess;
+let gateway: ChildProcess;
+let gatewayAddress: string;
+let prometheus: ChildProcess;
+let prometheusUrl: string;
+
+/** Spawns a process and resolves once its output contains `ready`; rejects if it exits first. */
+async function spawnUntil(command: string, args: readonly string[], env: Record<string, string>, ready: string): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(" ")} not ready within 30 s:\n${output}`)), 30_000);
+    const seen = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(ready)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", seen);
+    child.stderr!.on("data", seen);
+    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${command} exited with ${code}:\n${output}`))));
+  });
+  child.removeAllListeners("exit");
+  return child;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("observability");
+  await createMigrator({ pool: db.pool, directory: join(root, "migrations") }).up();
+  await db.pool.query("INSERT INTO accounts (name) VALUES ('alice'), ('bob')");
+  engine = await startEngine();
+  orders = await startOrderService({
+    env: { ...auth, DATABASE_URL: db.url, ENGINE_SHARDS: `default=${engine.address}@1`, PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)), REDIS_KEY_PREFIX: `hft-observe:${process.pid}:` },
+  });
+  await orders.waitForLog((line) => line.msg === "instruments defined in the engine");
+  analytics = await startAnalytics({ ...auth, DATABASE_URL: db.url, ANALYTICS_GROUP_ID: `observability-${randomUUID()}` });
+  gatewayAddress = `127.0.0.1:${await freePort()}`;
+  gateway = await spawnUntil(
+    process.execPath,
+    ["--conditions=@hft/source", "--import", "tsx", "gateway/src/main.ts"],
+    {
+      ...auth,
+      LOG_LEVEL: "info",
+      GATEWAY_LISTEN: gatewayAddress,
+      GATEWAY_ORDER_SERVICE: orders.address,
+      GATEWAY_MARKET_DATA_SERVICE: orders.address,
+      GATEWAY_ANALYTICS_SERVICE: analytics.address,
+      GATEWAY_REDIS_KEY_PREFIX: `hft-observe:${process.pid}:gateway:`,
+    },
+    "gateway listening",
+  );
+
+  // Prometheus with the project's rules, scraping these processes every second.
+  const dir = await mkdtemp(join(tmpdir(), "hft-prometheus-"));
+  const port = await freePort();
+  prometheusUrl = `http://127.0.0.1:${port}`;
+  const job = (name: string, target: string) => `  - job_name: ${name}\n    static_configs:\n      - targets: ["${target}"]\n        labels: { shard: default }\n`;
+  await writeFile(
+    join(dir, "prometheus.yml"),
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - ${join(root, "prometheus/rules")}/*.yml\nscrape_configs:\n` +
+      job("hft-engine", new URL(engine.metricsUrl).host) +
+      job("hft-order-service", orders.metricsAddress) +
+      job("hft-analytics-service", analytics.metricsAddress) +
+      job("hft-gateway", gatewayAddress),
+  );
+  prometheus = await spawnUntil(
+    "prometheus",
+    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+    {},
+    "Server is ready to receive web requests",
+  );
+}, 180_000);
+
+afterAll(async () => {
+  prometheus?.kill("SIGTERM");
+  gateway?.kill("SIGTERM");
+  await analytics?.stop("SIGTERM");
+  await orders?.stop("SIGTERM");
+  await engine?.stop("SIGTERM");
+  await db?.drop();
+});
+
+async function query(expr: string): Promise<unknown[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await response.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+  if (body.status !== "success") throw new Error(`Prometheus refused ${expr}: ${body.error}`);
+  return body.data!.result;
+}
+
+describe("the Grafana dashboard", () => {
+  it("refreshes every 5 s and names only the provisioned datasource and defined variables", async () => {
+    const dashboard = await readDashboard();
+    const provisioned = await readFile(join(root, "grafana/provisioning/datasources/prometheus.yml"), "utf8");
+    const uid = /uid: (\S+)/.exec(provisioned)![1];
+    expect(dashboard.refresh).toBe("5s");
+    expect(dashboard.panels.length).toBeGreaterThanOrEqual(8);
+    const variables = new Set(dashboard.templating.list.map((v) => v.name));
+    for (const panel of dashboard.panels) {
+      expect(panel.datasource.uid, panel.title).toBe(uid);
+      expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+      for (const target of panel.targets) {
+        expect(target.datasource.uid, panel.title).toBe(uid);
+        for (const [, name] of target.expr.matchAll(/\$\{?(\w+)/g)) expect(variables.has(name!), `${panel.title}: $${name}`).toBe(true);
+      }
+    }
+  });
+
+  it("returns data for every panel's query once the services have served traffic", async () => {
+    const token = (account: string) => signDevToken({ account, role: "trader", hs256Secret: secret, issuer: auth.AUTH_ISSUER, audience: auth.AUTH_AUDIENCE });
+    const place = async (account: string, request: Partial<PlaceOrderRequest>) => {
+      const metadata = new grpc.Metadata();
+      metadata.set("authorization", `Bearer ${await token(account)}`);
+      const order: PlaceOrderRequest = {
+        clientOrderId: randomUUID().slice(0, 30),
+        symbol: "AAPL",
+        side: Side.SIDE_SELL,
+        type: OrderType.ORDER_TYPE_LIMIT,
+        timeInForce: TimeInForce.TIME_IN_FORCE_GTC,
+        price: "100",
+        stopPrice: "",
+        quantity: "1",
+        displayQuantity: "",
+        postOnly: false,
+        selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
+        account: "",
+        ...request,
+      };
+      return new Promise<PlaceOrderResponse>((resolve, reject) => orders.client.placeOrder(order, metadata, (e, r) => (e ? reject(e) : resolve(r))));
+    };
+    // Trades between two accounts for a few seconds, so rates over a minute have two samples, and REST calls through the gateway.
+    const endAt = Date.now() + 6_000;
+    while (Date.now() < endAt) {
+      await place("alice", {});
+      await place("bob", { side: Side.SIDE_BUY, price: "101" });
+      const rest = await fetch(`http://${gatewayAddress}/api/v1/positions`, { headers: { authorization: `Bearer ${await token("alice")}` } });
+      expect(rest.status).toBe(200);
+    }
+
+    const dashboard = await readDashboard();
+    const targets = dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ panel: panel.title, expr: target.expr })));
+    const empty = async () => (await Promise.all(targets.map(async (t) => ((await query(t.expr)).length === 0 ? [`${t.panel}: ${t.expr}`] : [])))).flat();
+    let missing: string[] = [];
+    await until(async () => (missing = await empty()).length === 0, "every panel query to return data", 45_000).catch(() => undefined);
+    expect(missing).toEqual([]);
+  }, 120_000);
+});
