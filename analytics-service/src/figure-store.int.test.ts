@@ -23,15 +23,15 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.drop());
 
-/** Message `offset` of partition 0: alice buys 1 AAPL at 100 in trade `trade` (sequence = trade). */
-function message(offset: number, trade = offset + 1): OffsetMessage {
+/** Message `offset` of partition 0: `account` buys 1 AAPL at 100 in trade `trade` (sequence = trade). */
+function message(offset: number, trade = offset + 1, account = "alice", accountId = aliceId): OffsetMessage {
   const fill: TestFill = {
     shard: "s1",
     sequence: BigInt(trade),
     tradeId: BigInt(trade),
     liquidity: "taker",
-    account: "alice",
-    accountId: aliceId,
+    account,
+    accountId,
     symbol: "AAPL",
     side: "buy",
     price: "100",
@@ -76,5 +76,14 @@ describe("FigureStore.applyBatch", () => {
     const result = await store.applyBatch(0, range(15, 18, (offset) => [14, 15, 16, 16][offset - 15]!));
     expect(result).toMatchObject({ kind: "applied", nextOffset: 19n, duplicates: 3 });
     expect(await state()).toEqual({ next: "19", shards: { s1: "16" }, trades: "16" });
+  });
+
+  it("refuses the fill of an unknown account, naming it, and finds an account created just after", async () => {
+    const refused = await store.applyBatch(0, [message(19, 100, "late", "999")]);
+    expect(refused).toMatchObject({ kind: "applied", applied: [], rejected: [{ offset: "19", code: "FILL_MALFORMED", reason: 'account "late" does not exist' }] });
+    const lateId = (await db.pool.query<{ account_id: string }>("INSERT INTO accounts (name) VALUES ('late') RETURNING account_id")).rows[0]!.account_id;
+    const counted = await store.applyBatch(0, [message(20, 101, "late", lateId)]);
+    expect(counted).toMatchObject({ kind: "applied", rejected: [] });
+    expect(counted.kind === "applied" && counted.applied.map((f) => f.account)).toEqual(["late"]);
   });
 });

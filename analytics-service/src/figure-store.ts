@@ -151,12 +151,18 @@ export class FigureStore {
   private async decode(messages: readonly OffsetMessage[]): Promise<{ fills: (BookedFill & { offset: string })[]; rejected: Rejection[] }> {
     const fills: (BookedFill & { offset: string })[] = [];
     const rejected: Rejection[] = [];
+    // Within one batch an unknown name is asked for once (a partition full of foreign fills).
+    const accounts = new Map<string, Promise<string | undefined>>();
+    const instruments = new Map<string, Promise<number | undefined>>();
+    const names = this.options.names;
     for (const message of messages) {
       try {
         const fill = decodeExecution(message);
-        const accountId = await this.options.names.accountId(fill.account);
+        if (!accounts.has(fill.account)) accounts.set(fill.account, names.accountId(fill.account));
+        const accountId = await accounts.get(fill.account);
         if (accountId === undefined) throw new MessageError("FILL_MALFORMED", `account "${fill.account}" does not exist`);
-        const instrumentId = await this.options.names.instrumentId(fill.symbol);
+        if (!instruments.has(fill.symbol)) instruments.set(fill.symbol, names.instrumentId(fill.symbol));
+        const instrumentId = await instruments.get(fill.symbol);
         if (instrumentId === undefined) throw new MessageError("FILL_MALFORMED", `symbol "${fill.symbol}" is not listed`);
         fills.push({ ...fill, accountId, instrumentId, offset: message.offset });
       } catch (error) {
