@@ -136,7 +136,7 @@ analytics_up() {
   log "starting the analytics service on $ANALYTICS_SERVICE_LISTEN"
   local offset; offset=$(log_size "$run_dir/logs/analytics-service.log")
   cd "$root"
-  nohup node --conditions=@hft/source --import tsx analytics-service/src/main.ts >>"$run_dir/logs/analytics-service.log" 2>&1 &
+  OTEL_SERVICE_NAME=hft-analytics-service nohup node --conditions=@hft/source --import tsx --import @hft/otel/register analytics-service/src/main.ts >>"$run_dir/logs/analytics-service.log" 2>&1 &
   echo $! >"$analytics_pidfile"
   for _ in $(seq 1 150); do
     logged_since "$run_dir/logs/analytics-service.log" "$offset" '"msg":"analytics service listening"' && return 0

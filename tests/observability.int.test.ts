@@ -10,20 +10,17 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMigrator, signDevToken } from "@hft/service-kit";
+import { createMigrator } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
-import type { PlaceOrderRequest, PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
-import { OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
+import { Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { type AnalyticsProcess, startAnalytics } from "../analytics-service/tests/analytics-process.js";
 import { type EngineProcess, freePort, startEngine } from "./support/engine-process.js";
+import { bearer, limitOrder, placeOrder } from "./support/order-calls.js";
 import { type OrderServiceProcess, startOrderService } from "./support/order-service-process.js";
 import { until } from "./support/until.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const secret = "observability-test-secret-at-least-32-bytes";
-const auth = { AUTH_HS256_SECRET: secret, AUTH_ISSUER: "hft-test", AUTH_AUDIENCE: "hft" };
 
 interface Panel {
   readonly title: string;
@@ -74,16 +71,15 @@ beforeAll(async () => {
   await db.pool.query("INSERT INTO accounts (name) VALUES ('alice'), ('bob')");
   engine = await startEngine();
   orders = await startOrderService({
-    env: { ...auth, DATABASE_URL: db.url, ENGINE_SHARDS: `default=${engine.address}@1`, PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)), REDIS_KEY_PREFIX: `hft-observe:${process.pid}:` },
+    env: { DATABASE_URL: db.url, ENGINE_SHARDS: `default=${engine.address}@1`, PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)), REDIS_KEY_PREFIX: `hft-observe:${process.pid}:` },
   });
   await orders.waitForLog((line) => line.msg === "instruments defined in the engine");
-  analytics = await startAnalytics({ ...auth, DATABASE_URL: db.url, ANALYTICS_GROUP_ID: `observability-${randomUUID()}` });
+  analytics = await startAnalytics({ DATABASE_URL: db.url, ANALYTICS_GROUP_ID: `observability-${randomUUID()}` });
   gatewayAddress = `127.0.0.1:${await freePort()}`;
   gateway = await spawnUntil(
     process.execPath,
     ["--conditions=@hft/source", "--import", "tsx", "gateway/src/main.ts"],
     {
-      ...auth,
       LOG_LEVEL: "info",
       GATEWAY_LISTEN: gatewayAddress,
       GATEWAY_ORDER_SERVICE: orders.address,
@@ -150,33 +146,12 @@ describe("the Grafana dashboard", () => {
   });
 
   it("returns data for every panel's query once the services have served traffic", async () => {
-    const token = (account: string) => signDevToken({ account, role: "trader", hs256Secret: secret, issuer: auth.AUTH_ISSUER, audience: auth.AUTH_AUDIENCE });
-    const place = async (account: string, request: Partial<PlaceOrderRequest>) => {
-      const metadata = new grpc.Metadata();
-      metadata.set("authorization", `Bearer ${await token(account)}`);
-      const order: PlaceOrderRequest = {
-        clientOrderId: randomUUID().slice(0, 30),
-        symbol: "AAPL",
-        side: Side.SIDE_SELL,
-        type: OrderType.ORDER_TYPE_LIMIT,
-        timeInForce: TimeInForce.TIME_IN_FORCE_GTC,
-        price: "100",
-        stopPrice: "",
-        quantity: "1",
-        displayQuantity: "",
-        postOnly: false,
-        selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
-        account: "",
-        ...request,
-      };
-      return new Promise<PlaceOrderResponse>((resolve, reject) => orders.client.placeOrder(order, metadata, (e, r) => (e ? reject(e) : resolve(r))));
-    };
     // Trades between two accounts for a few seconds, so rates over a minute have two samples, and REST calls through the gateway.
     const endAt = Date.now() + 6_000;
     while (Date.now() < endAt) {
-      await place("alice", {});
-      await place("bob", { side: Side.SIDE_BUY, price: "101" });
-      const rest = await fetch(`http://${gatewayAddress}/api/v1/positions`, { headers: { authorization: `Bearer ${await token("alice")}` } });
+      await placeOrder(orders, limitOrder("AAPL", Side.SIDE_SELL, 10_000, 10_000, randomUUID().slice(0, 30)), "alice");
+      await placeOrder(orders, limitOrder("AAPL", Side.SIDE_BUY, 10_100, 10_000, randomUUID().slice(0, 30)), "bob");
+      const rest = await fetch(`http://${gatewayAddress}/api/v1/positions`, { headers: { authorization: `Bearer ${await bearer("alice")}` } });
       expect(rest.status).toBe(200);
     }
 

@@ -1,27 +1,27 @@
 /**
  * One order is one trace in the local stack's Jaeger: the order service's server span, the
- * engine's span under it, the PostgreSQL work of the order path, and the Kafka publish of the
- * order's fill by the projection, all under the trace id the caller started.
+ * engine's span under it, the PostgreSQL work of the order path, the Kafka publish of the order's
+ * fill by the projection, and the analytics service applying it, all under the trace id the
+ * caller started.
  */
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMigrator, signDevToken } from "@hft/service-kit";
+import { createMigrator } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
-import type { PlaceOrderRequest, PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
-import { OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
+import { Side } from "@hft/contract/grpc/hft/v1/types.js";
+import { type AnalyticsProcess, startAnalytics } from "../analytics-service/tests/analytics-process.js";
 import { type EngineProcess, startEngine } from "./support/engine-process.js";
+import { limitOrder, placeOrder } from "./support/order-calls.js";
 import { type OrderServiceProcess, startOrderService } from "./support/order-service-process.js";
 import { until } from "./support/until.js";
 
 const jaeger = "http://127.0.0.1:56686";
-const secret = "tracing-test-secret-at-least-32-bytes-long";
-const auth = { AUTH_HS256_SECRET: secret, AUTH_ISSUER: "hft-test", AUTH_AUDIENCE: "hft" };
 
 let db: TestDatabase;
 let engine: EngineProcess;
 let orders: OrderServiceProcess;
+let analytics: AnalyticsProcess;
 
 beforeAll(async () => {
   db = await createTestDatabase("tracing");
@@ -29,12 +29,14 @@ beforeAll(async () => {
   await db.pool.query("INSERT INTO accounts (name) VALUES ('alice'), ('bob')");
   engine = await startEngine();
   orders = await startOrderService({
-    env: { ...auth, DATABASE_URL: db.url, ENGINE_SHARDS: `default=${engine.address}@1`, PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)), REDIS_KEY_PREFIX: `hft-tracing:${process.pid}:` },
+    env: { DATABASE_URL: db.url, ENGINE_SHARDS: `default=${engine.address}@1`, PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)), REDIS_KEY_PREFIX: `hft-tracing:${process.pid}:` },
   });
   await orders.waitForLog((line) => line.msg === "instruments defined in the engine");
+  analytics = await startAnalytics({ DATABASE_URL: db.url, ANALYTICS_GROUP_ID: `tracing-${randomUUID()}` });
 });
 
 afterAll(async () => {
+  await analytics?.stop("SIGTERM");
   await orders?.stop("SIGTERM");
   await engine?.stop("SIGTERM");
   await db?.drop();
@@ -60,34 +62,15 @@ async function jaegerTrace(traceId: string): Promise<JaegerTrace | undefined> {
 }
 
 /** Places an order as `account` inside the trace `traceId`, as a traced client would. */
-async function placeInTrace(traceId: string, account: string, request: Partial<PlaceOrderRequest>): Promise<PlaceOrderResponse> {
-  const metadata = new grpc.Metadata();
-  metadata.set("authorization", `Bearer ${await signDevToken({ account, role: "trader", hs256Secret: secret, issuer: auth.AUTH_ISSUER, audience: auth.AUTH_AUDIENCE })}`);
-  metadata.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
-  const order: PlaceOrderRequest = {
-    clientOrderId: randomUUID().slice(0, 30),
-    symbol: "AAPL",
-    side: Side.SIDE_SELL,
-    type: OrderType.ORDER_TYPE_LIMIT,
-    timeInForce: TimeInForce.TIME_IN_FORCE_GTC,
-    price: "100",
-    stopPrice: "",
-    quantity: "1",
-    displayQuantity: "",
-    postOnly: false,
-    selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
-    account: "",
-    ...request,
-  };
-  return new Promise((resolve, reject) => orders.client.placeOrder(order, metadata, (e, r) => (e ? reject(e) : resolve(r))));
-}
+const placeInTrace = (traceId: string, account: string, side: Side, priceTicks: number) =>
+  placeOrder(orders, limitOrder("AAPL", side, priceTicks, 10_000, randomUUID().slice(0, 30)), account, { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` });
 
 describe("tracing", () => {
-  it("shows a filled order as one trace: order service, engine, PostgreSQL and the Kafka publish of its fill", async () => {
-    await placeInTrace(randomBytes(16).toString("hex"), "alice", {});
+  it("shows a filled order as one trace: order service, engine, PostgreSQL, the Kafka publish of its fill and analytics", async () => {
+    await placeInTrace(randomBytes(16).toString("hex"), "alice", Side.SIDE_SELL, 10_000);
     const traceId = randomBytes(16).toString("hex");
-    const placed = await placeInTrace(traceId, "bob", { side: Side.SIDE_BUY, price: "100" });
-    expect(placed.order?.filledQuantity).toBe("1");
+    const placed = await placeInTrace(traceId, "bob", Side.SIDE_BUY, 10_000);
+    expect(placed.filledQuantity).toBe("1");
 
     let found: JaegerTrace | undefined;
     const services = () => new Set(found?.spans.map((s) => found!.processes[s.processID]!.serviceName));
@@ -95,14 +78,14 @@ describe("tracing", () => {
     await until(
       async () => {
         found = await jaegerTrace(traceId);
-        return services().has("hft-engine") && operations().includes("publish hft.executions.v1");
+        return services().has("hft-engine") && operations().includes("publish hft.executions.v1") && operations().includes("apply hft.executions.v1");
       },
-      () => `trace ${traceId} in Jaeger with the engine and the Kafka publish (so far: ${operations().join(", ") || "nothing"})`,
-      30_000,
+      () => `trace ${traceId} in Jaeger with the engine, the Kafka publish and analytics (so far: ${operations().join(", ") || "nothing"})`,
+      45_000,
     );
     const spans = found!.spans;
     expect(spans.every((s) => s.traceID === traceId)).toBe(true);
-    expect(services()).toEqual(new Set(["hft-order-service", "hft-engine"]));
+    expect(services()).toEqual(new Set(["hft-order-service", "hft-engine", "hft-analytics-service"]));
     const byId = new Map(spans.map((s) => [s.spanID, s]));
     const parentOf = (span: JaegerSpan) => byId.get(span.references.find((r) => r.refType === "CHILD_OF")?.spanID ?? "");
     const server = spans.find((s) => s.operationName === "grpc.hft.v1.OrderService/PlaceOrder")!;
@@ -113,5 +96,9 @@ describe("tracing", () => {
     expect(published.length).toBeGreaterThanOrEqual(2);
     for (const publish of published) expect(parentOf(publish)).toBe(engineSpan);
     expect(spans.some((s) => found!.processes[s.processID]!.serviceName === "hft-order-service" && /^pg\.query/.test(s.operationName) && parentOf(s) === server)).toBe(true);
+    // The analytics service applies each execution message under the publish span that sent it.
+    const applied = spans.filter((s) => s.operationName === "apply hft.executions.v1");
+    expect(applied.length).toBeGreaterThanOrEqual(2);
+    for (const apply of applied) expect(parentOf(apply)?.operationName).toBe("publish hft.executions.v1");
   });
 });

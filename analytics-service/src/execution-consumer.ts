@@ -13,7 +13,9 @@
  * stop() finishes the batch in flight (its COMMIT included), commits to Kafka and leaves the
  * group, so the partitions move to another member at once.
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { SpanKind, trace } from "@opentelemetry/api";
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import { contextOfHeaders } from "@hft/otel";
 import type { Logger } from "@hft/service-kit";
 import { traceContext } from "./execution-message.js";
 import type { BatchResult, FigureStore } from "./figure-store.js";
@@ -51,6 +53,26 @@ export function startOffsetsOf(admin: Admin, topic: string): (partition: number)
     if (!found) throw new Error(`topic ${topic} has no partition ${partition}`);
     return BigInt(found.low);
   };
+}
+
+const tracer = trace.getTracer("hft-analytics-service");
+
+/**
+ * A span per message that carries its order's trace (the projection writes `traceparent`), from
+ * the batch's start to its COMMIT: the analytics step of that order's trace.
+ */
+function traceApplied(partition: number, messages: readonly KafkaMessage[], startedAt: number, committedAt: Date): void {
+  for (const message of messages) {
+    const parent = contextOfHeaders(message.headers);
+    if (!trace.getSpanContext(parent)) continue;
+    tracer
+      .startSpan(
+        "apply hft.executions.v1",
+        { kind: SpanKind.CONSUMER, startTime: startedAt, attributes: { "messaging.system": "kafka", "messaging.destination.partition.id": String(partition), "messaging.kafka.offset": Number(message.offset) } },
+        parent,
+      )
+      .end(committedAt);
+  }
 }
 
 export class ExecutionConsumer {
@@ -120,6 +142,7 @@ export class ExecutionConsumer {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const { logger, metrics, topic } = this.options;
     const started = process.hrtime.bigint();
+    const startedAt = Date.now();
     let result: BatchResult;
     try {
       result = await this.options.store.applyBatch(batch.partition, batch.messages);
@@ -141,6 +164,7 @@ export class ExecutionConsumer {
       return;
     }
     const committedAt = new Date();
+    traceApplied(batch.partition, batch.messages, startedAt, committedAt);
     metrics?.batchSeconds.observe({ outcome: "applied" }, seconds);
     metrics?.messages.inc({ result: "applied" }, result.applied.length);
     metrics?.messages.inc({ result: "duplicate" }, result.duplicates);

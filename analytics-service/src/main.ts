@@ -3,6 +3,7 @@
  * of hft.executions.v1 keeps in PostgreSQL. SIGTERM/SIGINT: stop taking calls, let running ones
  * finish, commit the batch in flight, leave the consumer group, exit 0.
  */
+import { shutdownTracing } from "@hft/otel";
 import * as grpc from "@grpc/grpc-js";
 import {
   ConfigError,
@@ -103,6 +104,7 @@ async function shutdown(signal: string): Promise<void> {
   await pool.end();
   metricsServer.server.close();
   logger.info("stopped");
+  await shutdownTracing();
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -24,9 +24,9 @@ export interface AnalyticsProcess {
 export async function startAnalytics(env: Readonly<Record<string, string>>, timeoutMs = 30_000): Promise<AnalyticsProcess> {
   const address = `127.0.0.1:${await freePort()}`;
   const metricsAddress = `127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, ["--conditions=@hft/source", "--import", "tsx", "analytics-service/src/main.ts"], {
+  const child = spawn(process.execPath, ["--conditions=@hft/source", "--import", "tsx", "--import", "@hft/otel/register", "analytics-service/src/main.ts"], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: "info", ...env, ANALYTICS_SERVICE_LISTEN: address, ANALYTICS_SERVICE_METRICS_LISTEN: metricsAddress },
+    env: { ...process.env, LOG_LEVEL: "info", OTEL_SERVICE_NAME: "hft-analytics-service", ...env, ANALYTICS_SERVICE_LISTEN: address, ANALYTICS_SERVICE_METRICS_LISTEN: metricsAddress },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const { output, exited } = capture(child);

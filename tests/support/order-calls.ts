@@ -18,7 +18,8 @@ import type { OrderServiceProcess } from "./order-service-process.js";
 import { until } from "./until.js";
 
 const tokens = new Map<string, Promise<string>>();
-function bearer(account: string): Promise<string> {
+/** A trader token for `account`, signed with the local AUTH_* settings; one per account. */
+export function bearer(account: string): Promise<string> {
   let token = tokens.get(account);
   if (!token) {
     token = signDevToken({ account, role: "trader", hs256Secret: process.env.AUTH_HS256_SECRET!, issuer: process.env.AUTH_ISSUER!, audience: process.env.AUTH_AUDIENCE! });
@@ -34,17 +35,25 @@ export type Unary<Req, Res> = (
   callback: (error: grpc.ServiceError | null, response: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-/** One call as `account`, with a deadline: a call never hangs the test. */
-export async function call<Req, Res>(client: OrderServiceClient, method: Unary<Req, Res>, request: Req, account: string, deadlineMs = 10_000): Promise<Res> {
+/** One call as `account`, with a deadline: a call never hangs the test. `headers` go along as metadata (a `traceparent`, say). */
+export async function call<Req, Res>(
+  client: OrderServiceClient,
+  method: Unary<Req, Res>,
+  request: Req,
+  account: string,
+  deadlineMs = 10_000,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Res> {
   const metadata = new grpc.Metadata();
   metadata.set("authorization", `Bearer ${await bearer(account)}`);
+  for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
   return new Promise((resolve, reject) =>
     method.call(client, request, metadata, { deadline: Date.now() + deadlineMs }, (error, response) => (error ? reject(error) : resolve(response))),
   );
 }
 
-export const placeOrder = (service: OrderServiceProcess, request: PlaceOrderRequest, account: string) =>
-  call<PlaceOrderRequest, PlaceOrderResponse>(service.client, service.client.placeOrder, request, account).then((r) => r.order!);
+export const placeOrder = (service: OrderServiceProcess, request: PlaceOrderRequest, account: string, headers: Readonly<Record<string, string>> = {}) =>
+  call<PlaceOrderRequest, PlaceOrderResponse>(service.client, service.client.placeOrder, request, account, 10_000, headers).then((r) => r.order!);
 
 /** A GTC limit order; prices in ticks of 0.01, quantities in lots of 0.0001. */
 export function limitOrder(symbol: string, side: Side, priceTicks: number, lots: number, clientOrderId: string): PlaceOrderRequest {
