@@ -78,7 +78,9 @@ describe("tracing", () => {
     await until(
       async () => {
         found = await jaegerTrace(traceId);
-        return services().has("hft-engine") && operations().includes("publish hft.executions.v1") && operations().includes("apply hft.executions.v1");
+        // Both sides of the fill (maker and taker), each published and applied: possibly in different partitions and batches.
+        const count = (name: string) => operations().filter((o) => o === name).length;
+        return services().has("hft-engine") && count("publish hft.executions.v1") >= 2 && count("apply hft.executions.v1") >= 2;
       },
       () => `trace ${traceId} in Jaeger with the engine, the Kafka publish and analytics (so far: ${operations().join(", ") || "nothing"})`,
       45_000,
