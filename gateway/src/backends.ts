@@ -1,3 +1,4 @@
+import * as net from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
@@ -26,7 +27,13 @@ export interface BackendOptions {
  */
 export function createBackend(options: BackendOptions): Backend {
   const baseUrl = `http://${options.address}`;
-  const sessionManager = new Http2SessionManager(baseUrl, { pingIntervalMs: 10_000, pingIdleConnection: true, pingTimeoutMs: 5_000, connectTimeoutMs: 5_000 });
+  const [host, port] = [options.address.slice(0, options.address.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1"), Number(options.address.slice(options.address.lastIndexOf(":") + 1))];
+  const sessionManager = new Http2SessionManager(
+    baseUrl,
+    { pingIntervalMs: 10_000, pingIdleConnection: true, pingTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
+    // Nagle off: a small response frame must not wait for the ACK of the previous one.
+    { createConnection: () => net.connect({ host, port, noDelay: true }) },
+  );
   const transport = createGrpcTransport({ baseUrl, sessionManager, readMaxBytes: options.readMaxBytes });
   return {
     address: options.address,

@@ -2,6 +2,7 @@ import { AnalyticsService } from "@hft/contract/es/hft/v1/analytics_service_pb.j
 import { MarketDataService } from "@hft/contract/es/hft/v1/market_data_service_pb.js";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import { type Logger, createMetricsRegistry, createRedisClient, createTokenVerifier } from "@hft/service-kit";
+import { setMaxListeners } from "node:events";
 import type { Registry } from "prom-client";
 import { createAdmission } from "./admission.js";
 import { createBackendRoutes } from "./backends.js";
@@ -51,6 +52,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const redisTarget = new URL(config.REDIS_URL).host;
   const checkHealth = createProbes({ backends, redis, redisTarget, timeoutMs: 1_000 });
   const shutdown = new AbortController();
+  // Every call in progress listens for the shutdown: far more than Node's default of 10.
+  setMaxListeners(0, shutdown.signal);
   const hub = createWebSocketHub({
     backends,
     admit,

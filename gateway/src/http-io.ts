@@ -64,10 +64,8 @@ export async function readBody(req: HttpRequest, maxBytes: number): Promise<Buff
 }
 
 /** The client's address, for rate limits without a token and loopback checks. */
-export function peerOf(req: { socket?: unknown }): string {
-  const socket = req.socket as { remoteAddress?: string; stream?: { remoteAddress?: string } } | undefined;
-  // HTTP/2 sessions run on the replaying stream of one-port-server.ts, which carries the address.
-  return socket?.remoteAddress ?? socket?.stream?.remoteAddress ?? "unknown";
+export function peerOf(req: { socket?: { remoteAddress?: string } | null }): string {
+  return req.socket?.remoteAddress ?? "unknown";
 }
 
 export function isLoopback(address: string): boolean {

@@ -32,7 +32,12 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "draining");
-  await gateway.close();
+  try {
+    await gateway.close();
+  } catch (error) {
+    logger.error({ err: error }, "shutdown failed");
+    process.exit(1);
+  }
   logger.info("stopped");
   process.exit(0);
 }

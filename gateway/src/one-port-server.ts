@@ -1,42 +1,11 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import type { HttpRequest, HttpResponse } from "./http-io.js";
 
 /** The HTTP/2 connection preface starts with these bytes; no HTTP/1.x request line does. */
 const preface = Buffer.from("PRI * HTTP/2.0");
-
-/**
- * A duplex stream that first yields `head` and then whatever `socket` receives, and writes to
- * `socket`. It carries the client's address for the HTTP/2 request listener.
- */
-function replayingStream(socket: net.Socket, head: Buffer): Duplex {
-  const stream = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      socket.end(callback);
-    },
-    destroy(error, callback) {
-      socket.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  stream.push(head);
-  socket.on("data", (chunk: Buffer) => {
-    if (!stream.push(chunk)) socket.pause();
-  });
-  socket.on("end", () => stream.push(null));
-  socket.on("close", () => stream.destroy());
-  socket.on("error", (error) => stream.destroy(error));
-  Object.assign(stream, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
-  return stream;
-}
 
 export interface OnePortServer {
   /** `host:port` actually bound (port 0 picks a free one). */
@@ -57,7 +26,8 @@ export interface OnePortServerOptions {
  * HTTP/2 cleartext (h2c with prior knowledge: gRPC, Connect) and HTTP/1.1 (REST, Connect,
  * gRPC-Web, WebSocket) on one TCP port without TLS. Node's plaintext HTTP/2 server speaks only
  * HTTP/2, so each connection's first bytes decide: the HTTP/2 preface goes to the HTTP/2 server,
- * anything else to the HTTP/1.1 server. Both share one request listener.
+ * anything else to the HTTP/1.1 server. Both share one request listener, and both get the native
+ * socket (no JavaScript stream in between).
  */
 export async function startOnePortServer(options: OnePortServerOptions): Promise<OnePortServer> {
   const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, keepAliveTimeout: 65_000 }, options.handler);
@@ -65,29 +35,31 @@ export async function startOnePortServer(options: OnePortServerOptions): Promise
   if (options.onUpgrade) h1.on("upgrade", options.onUpgrade);
   const sockets = new Set<net.Socket>();
 
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    session.on("error", () => session.destroy());
+  });
+
   const tcp = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.setNoDelay(true);
-    let seen = Buffer.alloc(0);
-    const decide = (chunk: Buffer) => {
-      seen = Buffer.concat([seen, chunk]);
-      const compared = Math.min(seen.length, preface.length);
-      const isH2 = seen.subarray(0, compared).equals(preface.subarray(0, compared));
-      if (isH2 && seen.length < preface.length) return; // still ambiguous: wait for more bytes
-      socket.off("data", decide);
-      if (isH2) {
-        // Node's HTTP/2 session reads the socket's handle itself, past any bytes given back with
-        // unshift(); so it gets a stream that replays what was read and then carries the socket.
-        h2.emit("connection", replayingStream(socket, seen));
-      } else {
-        socket.pause();
-        socket.unshift(seen);
-        h1.emit("connection", socket);
-        socket.resume();
-      }
+    // Peek without taking: read what has arrived, give it back, and hand the socket over once
+    // the bytes decide. Both servers then read those bytes again from the socket's buffer (the
+    // HTTP/2 session takes them from there before reading the handle itself).
+    const decide = () => {
+      const head = socket.read() as Buffer | null;
+      if (head === null) return;
+      socket.unshift(head);
+      const compared = Math.min(head.length, preface.length);
+      const isH2 = head.subarray(0, compared).equals(preface.subarray(0, compared));
+      if (isH2 && head.length < preface.length) return; // a prefix of the preface: wait for more
+      socket.off("readable", decide);
+      (isH2 ? h2 : h1).emit("connection", socket);
     };
-    socket.on("data", decide);
+    socket.on("readable", decide);
     socket.on("error", () => socket.destroy());
   });
 
@@ -103,7 +75,10 @@ export async function startOnePortServer(options: OnePortServerOptions): Promise
     async close() {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       h1.closeIdleConnections();
-      h2.close();
+      // Neither server listens itself (the TCP server hands them connections): close() would
+      // refuse with ERR_SERVER_NOT_RUNNING; their connections are closed here instead.
+      // A GOAWAY to each HTTP/2 session: streams in progress finish, no new ones start.
+      for (const session of sessions) session.close();
       // Sessions still busy after 10 s are cut.
       const force = setTimeout(() => {
         h1.closeAllConnections();

@@ -40,6 +40,9 @@ return count`;
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
+  // EVALSHA with the script loaded once (ioredis falls back to EVAL after a Redis restart).
+  const redis = options.redis as Redis & { hftTakeRate?: (key: string, windowMs: string) => Promise<number> };
+  if (!redis.hftTakeRate) redis.defineCommand("hftTakeRate", { numberOfKeys: 1, lua: takeScript });
   const timeoutMs = options.redisTimeoutMs ?? 250;
   return async function takeRequest(identity) {
     const at = now();
@@ -49,7 +52,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     try {
       const count = Number(
         await Promise.race([
-          options.redis.eval(takeScript, 1, `${options.keyPrefix}rate:${identity}:${window}`, String(options.windowMs)),
+          redis.hftTakeRate!(`${options.keyPrefix}rate:${identity}:${window}`, String(options.windowMs)),
           new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("Redis did not answer in time")), timeoutMs))),
         ]),
       );
