@@ -1,0 +1,43 @@
+/**
+ * The ceiling for the gateway benchmark: a bare connect-node server (HTTP/2 cleartext, Connect and
+ * gRPC) with the OrderService contract, answering GetOrder at once with one fixed order of the
+ * size the order service returns, and doing nothing else. Used twice: called directly by the
+ * load client (the bare rate), and as the backend behind a gateway (the gateway's own cost).
+ * Run as its own process. Prints `listening <host:port>` when ready.
+ */
+import * as http2 from "node:http2";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { GetOrderResponseSchema, OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
+import { OrderStatus, OrderType, Side, TimeInForce } from "@hft/contract/es/hft/v1/types_pb.js";
+
+const at = timestampNow();
+const answer = (orderId: string) =>
+  create(GetOrderResponseSchema, {
+    order: {
+      orderId,
+      clientOrderId: "bench-0001",
+      account: "bench",
+      symbol: "BTC-USD",
+      side: Side.BUY,
+      type: OrderType.LIMIT,
+      timeInForce: TimeInForce.GTC,
+      price: "25000.5",
+      quantity: "0.01",
+      filledQuantity: "0",
+      remainingQuantity: "0.01",
+      status: OrderStatus.NEW,
+      createTime: at,
+      updateTime: at,
+      sequence: 42n,
+    },
+  });
+
+const handler = connectNodeAdapter({ routes: (router) => router.service(OrderService, { getOrder: (request) => answer(request.orderId) }) });
+const server = http2.createServer(handler);
+const [host, port] = (process.argv[2] ?? "127.0.0.1:0").split(":");
+server.listen(Number(port), host, () => {
+  process.stdout.write(`listening ${host}:${(server.address() as { port: number }).port}\n`);
+});
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
