@@ -146,13 +146,15 @@ describe("the Grafana dashboard", () => {
   });
 
   it("returns data for every panel's query once the services have served traffic", async () => {
-    // Trades between two accounts for a few seconds, so rates over a minute have two samples, and REST calls through the gateway.
+    // Trades between two accounts for a few seconds, so rates over a minute have two samples, and REST calls through the gateway to both backends.
     const endAt = Date.now() + 6_000;
     while (Date.now() < endAt) {
       await placeOrder(orders, limitOrder("AAPL", Side.SIDE_SELL, 10_000, 10_000, randomUUID().slice(0, 30)), "alice");
       await placeOrder(orders, limitOrder("AAPL", Side.SIDE_BUY, 10_100, 10_000, randomUUID().slice(0, 30)), "bob");
-      const rest = await fetch(`http://${gatewayAddress}/api/v1/positions`, { headers: { authorization: `Bearer ${await bearer("alice")}` } });
-      expect(rest.status).toBe(200);
+      for (const route of ["/api/v1/positions", "/api/analytics"]) {
+        const rest = await fetch(`http://${gatewayAddress}${route}`, { headers: { authorization: `Bearer ${await bearer("alice")}` } });
+        expect(rest.status, route).toBe(200);
+      }
     }
 
     const dashboard = await readDashboard();
@@ -162,4 +164,28 @@ describe("the Grafana dashboard", () => {
     await until(async () => (missing = await empty()).length === 0, "every panel query to return data", 45_000).catch(() => undefined);
     expect(missing).toEqual([]);
   }, 120_000);
+
+  it("scrapes every service's /metrics as valid exposition, each with the metrics the dashboard and alerts name", async () => {
+    const expected: Record<string, readonly string[]> = {
+      "hft-engine": ["hft_engine_commands_total", "hft_engine_journal_fsync_microseconds_bucket", "hft_engine_last_sequence", "hft_engine_resting_orders"],
+      "hft-order-service": [
+        "hft_order_processing_microseconds_bucket",
+        "hft_orders_total",
+        "hft_active_positions",
+        "hft_engine_link_up",
+        "hft_projection_lag_sequences",
+        "hft_dependency_operation_seconds_bucket",
+        "grpc_server_handled_total",
+        "process_cpu_seconds_total",
+      ],
+      "hft-analytics-service": ["analytics_consumer_lag", "analytics_batch_seconds_bucket", "analytics_messages_total", "grpc_server_handled_total"],
+      "hft-gateway": ["hft_gateway_http_request_duration_seconds_bucket", "hft_gateway_rate_limited_total", "hft_gateway_websocket_connections"],
+    };
+    for (const [job, names] of Object.entries(expected)) {
+      // Prometheus parsed the last scrape: up is 1 only for a target whose exposition it accepted.
+      expect(await query(`up{job="${job}"} == 1`), `${job} up`).toHaveLength(1);
+      const present = new Set(((await query(`group by (__name__) ({job="${job}"})`)) as { metric: { __name__: string } }[]).map((r) => r.metric.__name__));
+      expect(names.filter((name) => !present.has(name)), job).toEqual([]);
+    }
+  });
 });
