@@ -1,7 +1,7 @@
 # Everyday commands. Each target is a thin alias for a script, so a machine without make can run
 # the scripts directly (the README's two commands do).
 .DEFAULT_GOAL := help
-.PHONY: help up down status migrate migrate-status generate build lint test clean token
+.PHONY: help up down status observe migrate migrate-status generate build lint test clean token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -15,6 +15,10 @@ down: ## stop what `make up` started
 
 status: ## report each server's health
 	bash scripts/stack.sh status; bash scripts/services.sh status
+
+observe: ## start the stack's Prometheus and Jaeger (with the rest of the stack) and print their URLs
+	@bash scripts/stack.sh up | grep -E '^(prometheus|jaeger) '
+	@echo "Grafana dashboard: grafana/dashboards/hft-overview.json (docker compose); see docs/OBSERVABILITY.md"
 
 migrate: ## apply pending database migrations
 	npm run --silent migrate -- up
