@@ -18,7 +18,7 @@ status: ## report each server's health
 
 observe: ## start the stack's Prometheus and Jaeger (with the rest of the stack) and print their URLs
 	@bash scripts/stack.sh up | grep -E '^(prometheus|jaeger) '
-	@echo "Grafana dashboard: grafana/dashboards/hft-overview.json (docker compose); see docs/OBSERVABILITY.md"
+	@echo "Grafana: provision grafana/ (dashboard grafana/dashboards/hft-overview.json); see docs/OBSERVABILITY.md"
 
 migrate: ## apply pending database migrations
 	npm run --silent migrate -- up
