@@ -6,6 +6,7 @@
  * Run as its own process. Prints `listening <host:port>` when ready.
  */
 import * as http2 from "node:http2";
+import type { Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -36,8 +37,10 @@ const answer = (orderId: string) =>
 
 const handler = connectNodeAdapter({ routes: (router) => router.service(OrderService, { getOrder: (request) => answer(request.orderId) }) });
 const server = http2.createServer(handler);
+// Nagle off, as grpc-js does for the real order service: a response's trailers must not wait for an ACK.
+server.on("connection", (socket: Socket) => socket.setNoDelay(true));
 const [host, port] = (process.argv[2] ?? "127.0.0.1:0").split(":");
 server.listen(Number(port), host, () => {
   process.stdout.write(`listening ${host}:${(server.address() as { port: number }).port}\n`);
 });
-process.on("SIGTERM", () => server.close(() => process.exit(0)));
+process.on("SIGTERM", () => process.exit(0));

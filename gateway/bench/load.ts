@@ -12,7 +12,8 @@
  * rate, then open-loop at half that rate for the p99 the goal is about.
  *
  *   npx tsx --conditions=@hft/source gateway/bench/load.ts
- *   env: DURATION_S (default 5), CONCURRENCY (default 32), ACCOUNT (default bench-gateway)
+ *   env: DURATION_S (default 5), CONCURRENCY (default 32), CONNECTIONS (HTTP/2 connections of the
+ *   Connect client, default 4), ACCOUNT (default bench-gateway)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -35,6 +36,7 @@ const config = loadConfig({
   ORDER_SERVICE_LISTEN: env.hostPort().default("127.0.0.1:50061"),
   DURATION_S: env.int(1, 60).default(5),
   CONCURRENCY: env.int(1, 512).default(32),
+  CONNECTIONS: env.int(1, 64).default(4),
   ACCOUNT: env.text().default("bench-gateway"),
 });
 const durationMs = config.DURATION_S * 1000;
@@ -43,7 +45,17 @@ const children: ChildProcess[] = [];
 process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")));
 /** Stops the servers with SIGTERM (so profiles are written) and waits for them. */
 async function stopChildren(): Promise<void> {
-  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once("exit", resolve), child.kill("SIGTERM"))))));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null) return resolve(null);
+          child.once("exit", resolve);
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
+        }),
+    ),
+  );
 }
 
 async function startProcess(args: string[], extraEnv: Record<string, string>, ready: (line: string) => string | undefined): Promise<string> {
@@ -159,10 +171,12 @@ function restCaller(address: string, token: string, orderId: string): Call {
     });
 }
 
+/** Connect over CONNECTIONS HTTP/2 connections (default 4), calls spread round robin. */
 function connectCaller(address: string, token: string, orderId: string): Call {
-  const client = createClient(OrderService, createConnectTransport({ baseUrl: `http://${address}`, httpVersion: "2" }));
+  const clients = Array.from({ length: config.CONNECTIONS }, () => createClient(OrderService, createConnectTransport({ baseUrl: `http://${address}`, httpVersion: "2" })));
   const headers = { authorization: `Bearer ${token}` };
-  return async () => void (await client.getOrder({ orderId }, { headers }));
+  let next = 0;
+  return async () => void (await clients[next++ % clients.length]!.getOrder({ orderId }, { headers }));
 }
 
 async function measure(name: string, call: Call): Promise<{ name: string; peak: Result; half: Result }> {
@@ -197,7 +211,7 @@ results.push(await measure("gateway → order service, Connect", connectCaller(g
 results.push(await measure("gateway → order service, REST", restCaller(gatewayOverPlatform, token, orderId)));
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
-print(`GetOrder, ${config.CONCURRENCY} callers, ${config.DURATION_S} s per phase, node ${process.version}`);
+print(`GetOrder, ${config.CONCURRENCY} callers (Connect on ${config.CONNECTIONS} HTTP/2 connections, REST on up to ${config.CONCURRENCY} HTTP/1.1 sockets), ${config.DURATION_S} s per phase, node ${process.version}`);
 print("| target | peak req/s | p50 / p99 at peak | half load req/s | p50 / p99 at half load | errors |");
 print("| --- | --- | --- | --- | --- | --- |");
 for (const { name, peak, half } of results) {
