@@ -179,7 +179,7 @@ gateway_up() {
   log "starting the gateway on $GATEWAY_LISTEN"
   local offset; offset=$(log_size "$run_dir/logs/gateway.log")
   cd "$root"
-  nohup node --conditions=@hft/source --import tsx gateway/src/main.ts >>"$run_dir/logs/gateway.log" 2>&1 &
+  OTEL_SERVICE_NAME=hft-gateway nohup node --conditions=@hft/source --import tsx --import @hft/otel/register gateway/src/main.ts >>"$run_dir/logs/gateway.log" 2>&1 &
   echo $! >"$gateway_pidfile"
   for _ in $(seq 1 150); do
     logged_since "$run_dir/logs/gateway.log" "$offset" '"msg":"gateway listening"' && return 0

@@ -4,7 +4,7 @@
  * them with the project's recording and alert rules, orders flow, and then every panel's query
  * must return data.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import { Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { type AnalyticsProcess, startAnalytics } from "../analytics-service/tests/analytics-process.js";
 import { type EngineProcess, freePort, startEngine } from "./support/engine-process.js";
 import { bearer, limitOrder, placeOrder } from "./support/order-calls.js";
+import { spawnUntilReady, startGatewayProcess } from "./support/ready-process.js";
 import { type OrderServiceProcess, startOrderService } from "./support/order-service-process.js";
 import { until } from "./support/until.js";
 
@@ -44,27 +45,6 @@ let gatewayAddress: string;
 let prometheus: ChildProcess;
 let prometheusUrl: string;
 
-/** Spawns a process and resolves once its output contains `ready`; rejects if it exits first. */
-async function spawnUntil(command: string, args: readonly string[], env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(" ")} not ready within 30 s:\n${output}`)), 30_000);
-    const seen = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(ready)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on("data", seen);
-    child.stderr!.on("data", seen);
-    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${command} exited with ${code}:\n${output}`))));
-  });
-  child.removeAllListeners("exit");
-  return child;
-}
-
 beforeAll(async () => {
   db = await createTestDatabase("observability");
   await createMigrator({ pool: db.pool, directory: join(root, "migrations") }).up();
@@ -75,20 +55,9 @@ beforeAll(async () => {
   });
   await orders.waitForLog((line) => line.msg === "instruments defined in the engine");
   analytics = await startAnalytics({ DATABASE_URL: db.url, ANALYTICS_GROUP_ID: `observability-${randomUUID()}` });
-  gatewayAddress = `127.0.0.1:${await freePort()}`;
-  gateway = await spawnUntil(
-    process.execPath,
-    ["--conditions=@hft/source", "--import", "tsx", "gateway/src/main.ts"],
-    {
-      LOG_LEVEL: "info",
-      GATEWAY_LISTEN: gatewayAddress,
-      GATEWAY_ORDER_SERVICE: orders.address,
-      GATEWAY_MARKET_DATA_SERVICE: orders.address,
-      GATEWAY_ANALYTICS_SERVICE: analytics.address,
-      GATEWAY_REDIS_KEY_PREFIX: `hft-observe:${process.pid}:gateway:`,
-    },
-    "gateway listening",
-  );
+  const started = await startGatewayProcess({ orders: orders.address, analytics: analytics.address });
+  gateway = started.child;
+  gatewayAddress = started.address;
 
   // Prometheus with the project's rules, scraping these processes every second.
   const dir = await mkdtemp(join(tmpdir(), "hft-prometheus-"));
@@ -103,7 +72,7 @@ beforeAll(async () => {
       job("hft-analytics-service", analytics.metricsAddress) +
       job("hft-gateway", gatewayAddress),
   );
-  prometheus = await spawnUntil(
+  prometheus = await spawnUntilReady(
     "prometheus",
     [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
     {},

@@ -12,7 +12,8 @@ import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing"
 import { Side } from "@hft/contract/grpc/hft/v1/types.js";
 import { type AnalyticsProcess, startAnalytics } from "../analytics-service/tests/analytics-process.js";
 import { type EngineProcess, startEngine } from "./support/engine-process.js";
-import { limitOrder, placeOrder } from "./support/order-calls.js";
+import { bearer, limitOrder, placeOrder } from "./support/order-calls.js";
+import { type GatewayProcess, startGatewayProcess } from "./support/ready-process.js";
 import { type OrderServiceProcess, startOrderService } from "./support/order-service-process.js";
 import { until } from "./support/until.js";
 
@@ -22,6 +23,7 @@ let db: TestDatabase;
 let engine: EngineProcess;
 let orders: OrderServiceProcess;
 let analytics: AnalyticsProcess;
+let gateway: GatewayProcess;
 
 beforeAll(async () => {
   db = await createTestDatabase("tracing");
@@ -33,9 +35,11 @@ beforeAll(async () => {
   });
   await orders.waitForLog((line) => line.msg === "instruments defined in the engine");
   analytics = await startAnalytics({ DATABASE_URL: db.url, ANALYTICS_GROUP_ID: `tracing-${randomUUID()}` });
+  gateway = await startGatewayProcess({ orders: orders.address, analytics: analytics.address });
 });
 
 afterAll(async () => {
+  gateway?.child.kill("SIGTERM");
   await analytics?.stop("SIGTERM");
   await orders?.stop("SIGTERM");
   await engine?.stop("SIGTERM");
@@ -65,7 +69,42 @@ async function jaegerTrace(traceId: string): Promise<JaegerTrace | undefined> {
 const placeInTrace = (traceId: string, account: string, side: Side, priceTicks: number) =>
   placeOrder(orders, limitOrder("AAPL", side, priceTicks, 10_000, randomUUID().slice(0, 30)), account, { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` });
 
+/** Waits until Jaeger holds trace `traceId` with what `complete` asks for. */
+async function traceWhen(traceId: string, complete: (t: JaegerTrace) => boolean, what: string): Promise<JaegerTrace> {
+  let found: JaegerTrace | undefined;
+  await until(
+    async () => {
+      found = await jaegerTrace(traceId);
+      return found !== undefined && complete(found);
+    },
+    () => `trace ${traceId} in Jaeger with ${what} (so far: ${found?.spans.map((s) => s.operationName).join(", ") || "nothing"})`,
+    45_000,
+  );
+  return found!;
+}
+
+const serviceOf = (t: JaegerTrace, span: JaegerSpan) => t.processes[span.processID]!.serviceName;
+const parentIn = (t: JaegerTrace, span: JaegerSpan) => t.spans.find((s) => s.spanID === span.references.find((r) => r.refType === "CHILD_OF")?.spanID);
+
 describe("tracing", () => {
+  it("continues a REST caller's trace through the gateway into the order service and the engine", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const response = await fetch(`http://${gateway.address}/api/v1/orders`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await bearer("alice")}`, "content-type": "application/json", traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` },
+      body: JSON.stringify({ clientOrderId: randomUUID().slice(0, 30), symbol: "AAPL", side: "SIDE_SELL", type: "ORDER_TYPE_LIMIT", timeInForce: "TIME_IN_FORCE_GTC", price: "120", quantity: "1" }),
+    });
+    expect(response.status).toBe(200);
+    const found = await traceWhen(traceId, (t) => t.spans.some((s) => serviceOf(t, s) === "hft-engine"), "the gateway, the order service and the engine");
+    const gatewaySpan = found.spans.find((s) => serviceOf(found, s) === "hft-gateway" && s.operationName === "POST /api/v1/orders")!;
+    expect(gatewaySpan).toBeDefined();
+    // The rate limit's Redis call is the gateway's own work inside the request.
+    expect(found.spans.some((s) => serviceOf(found, s) === "hft-gateway" && s.operationName === "evalsha" && parentIn(found, s) === gatewaySpan)).toBe(true);
+    const server = found.spans.find((s) => s.operationName === "grpc.hft.v1.OrderService/PlaceOrder")!;
+    expect(parentIn(found, server)).toBe(gatewaySpan);
+    expect(parentIn(found, found.spans.find((s) => serviceOf(found, s) === "hft-engine")!)).toBe(server);
+  });
+
   it("shows a filled order as one trace: order service, engine, PostgreSQL, the Kafka publish of its fill and analytics", async () => {
     await placeInTrace(randomBytes(16).toString("hex"), "alice", Side.SIDE_SELL, 10_000);
     const traceId = randomBytes(16).toString("hex");

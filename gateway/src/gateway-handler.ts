@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, createContextValues } from "@connectrpc/connect";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from "@opentelemetry/api";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Identity, Logger, TokenVerifier } from "@hft/service-kit";
 import { bearerToken } from "@hft/service-kit";
@@ -17,6 +18,8 @@ import { createRestHandler } from "./rest-handler.js";
 import type { RestRouter } from "./rest-routes.js";
 import { createRpcRoutes, peerAddressKey } from "./rpc-proxy.js";
 import { setSecurityHeaders } from "./security-headers.js";
+
+const tracer = trace.getTracer("hft-gateway");
 
 export interface GatewayHandlerOptions {
   readonly services: readonly DescService[];
@@ -118,7 +121,6 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
     const requestId = requestIdOf(headerValue(req.headers["x-request-id"]));
     // Set on the request too: the RPC and REST paths forward them to the backend.
     req.headers["x-request-id"] = requestId;
-    req.headers.traceparent = traceparentOf(headerValue(req.headers.traceparent));
     res.setHeader("x-request-id", requestId);
     let url: URL;
     try {
@@ -129,7 +131,28 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
     }
     setSecurityHeaders(res, url.pathname === "/docs" || url.pathname === "/docs/");
     const routeLabel = labelOf(req.method ?? "GET", url.pathname);
-    res.once("finish", () => metrics.httpDuration.observe({ route: routeLabel, method: req.method ?? "", status: String(res.statusCode) }, (performance.now() - started) / 1000));
+    // The gateway's span of the request, under the caller's trace when it sent one; the backends
+    // continue it through the forwarded traceparent.
+    const span = tracer.startSpan(
+      routeLabel,
+      { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method ?? "GET", "url.path": url.pathname, "http.route": routeLabel, "hft.request_id": requestId } },
+      propagation.extract(ROOT_CONTEXT, req.headers),
+    );
+    const traced = trace.setSpan(ROOT_CONTEXT, span);
+    const carrier: Record<string, string> = {};
+    propagation.inject(traced, carrier);
+    // Without tracing (no SDK) the span carries no context: a new traceparent still correlates the backends' logs.
+    req.headers.traceparent = carrier.traceparent ?? traceparentOf(headerValue(req.headers.traceparent));
+    res.once("finish", () => {
+      metrics.httpDuration.observe({ route: routeLabel, method: req.method ?? "", status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      span.setAttribute("http.response.status_code", res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(traced, () => answer(req, res, url, requestId));
+  };
+
+  function answer(req: HttpRequest, res: HttpResponse, url: URL, requestId: string): void {
     const corsOutcome = cors(req, res);
     if (corsOutcome === "answered") return;
     if (corsOutcome === "refused") {
@@ -141,7 +164,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
         if (!res.headersSent) writeError(res, error);
         else res.end();
     });
-  };
+  }
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -3,6 +3,7 @@
  * port, forwarded to the backends over gRPC. SIGTERM/SIGINT: streams and WebSockets are told to
  * go (UNAVAILABLE / close 1001), the listener closes once its connections are idle, exit 0.
  */
+import { shutdownTracing } from "@hft/otel";
 import { ConfigError, createLogger, loadConfig } from "@hft/service-kit";
 import { gatewayConfigShape } from "./config.js";
 import { startGateway } from "./gateway.js";
@@ -39,6 +40,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
   logger.info("stopped");
+  await shutdownTracing();
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
