@@ -7,6 +7,7 @@ import { copyApplicationHeaders, forwardedHeaders } from "./forwarded-metadata.j
 import { GatewayError, codeName } from "./gateway-error.js";
 import { type HttpRequest, type HttpResponse, errorAnswer, peerOf, readBody, writeError, writeJson } from "./http-io.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { violationsOf } from "./request-rules.js";
 import { restRequestOf } from "./rest-request.js";
 import type { RestRouter } from "./rest-routes.js";
 import { clientErrorOf, unaryDeadline } from "./rpc-proxy.js";
@@ -96,6 +97,8 @@ export function createRestHandler(options: RestHandlerOptions) {
         copyApplicationHeaders(response.trailer, responseHeaders);
         writeJson(res, 200, toJson(method.output, response.message, jsonWriteOptions), Object.fromEntries(responseHeaders));
       } else if (method.methodKind === "server_streaming") {
+        const problem = violationsOf(method.input, request);
+        if (problem) throw new GatewayError(Code.InvalidArgument, "INVALID_REQUEST", problem);
         await streamOut(req, res, method as DescMethodServerStreaming, controller.signal, clientTimeoutMs(req), headers, request, rateHeaders, transport);
       } else {
         throw new GatewayError(Code.Unimplemented, "STREAMING_OVER_REST", `${rpc} streams requests; call it over gRPC or Connect on HTTP/2`);

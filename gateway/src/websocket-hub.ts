@@ -11,6 +11,7 @@ import type { BackendRoutes } from "./backends.js";
 import { forwardedHeaders, requestIdOf, traceparentOf } from "./forwarded-metadata.js";
 import { GatewayError, codeName } from "./gateway-error.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { violationsOf } from "./request-rules.js";
 import { clientErrorOf } from "./rpc-proxy.js";
 
 /** Close codes the gateway uses (RFC 6455 §7.4 plus the 4000 range for its own). */
@@ -102,6 +103,8 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
     const traceparent = traceparentOf(req.headers.traceparent as string | undefined);
     const subscriptions = new Map<string, AbortController>();
     let caller: Admitted | undefined;
+    // Header authentication runs while the first messages may already arrive: they wait for it.
+    let authenticating: Promise<boolean> | undefined;
     let alive = true;
     let closed = false;
 
@@ -234,9 +237,12 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
         }
         try {
           if (message.type === "ping") return void send({ type: "pong" });
+          if (caller === undefined && authenticating) await authenticating;
+          if (closed) return;
           if (caller === undefined) {
             if (message.type !== "auth" || typeof message.token !== "string") throw new GatewayError(Code.Unauthenticated, "TOKEN_MISSING", 'authenticate first: {"type":"auth","token":"<jwt>"} or an Authorization header on the upgrade');
-            await authenticate(`Bearer ${message.token}`);
+            authenticating = authenticate(`Bearer ${message.token}`);
+            await authenticating;
             return;
           }
           if (message.type === "subscribe") return subscribe(message);
@@ -260,17 +266,21 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
     ws.on("error", (error) => logger.debug({ err: error.message }, "WebSocket error"));
 
     const authorization = req.headers.authorization;
-    if (authorization !== undefined) void authenticate(authorization);
+    if (authorization !== undefined) authenticating = authenticate(authorization);
   }
 
   /** Decodes a subscription's request from the client's fields (proto3 JSON); a bad field is named. */
   function decode<I extends DescMessage>(method: DescMethodStreaming<I>, fields: Record<string, unknown>) {
     const json = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+    let request;
     try {
-      return fromJson(method.input, json as never);
+      request = fromJson(method.input, json as never);
     } catch (error) {
       throw new GatewayError(Code.InvalidArgument, "INVALID_MESSAGE", (error as Error).message);
     }
+    const problem = violationsOf(method.input, request);
+    if (problem) throw new GatewayError(Code.InvalidArgument, "INVALID_REQUEST", problem);
+    return request;
   }
 
   return {

@@ -73,6 +73,7 @@ describe("REST requests the transcoder refuses, over HTTP", () => {
     ["an unknown route", "GET", "/api/v1/nothing-here", {}, 404, "no route for GET /api/v1/nothing-here"],
     ["a wrong method", "PUT", "/api/v1/orders/1", {}, 405, "PUT is not allowed on /api/v1/orders/1; allowed: DELETE, GET, PATCH"],
     ["a backend validation failure", "POST", "/api/v1/orders", { body: order("u-4", { price: "abc" }) }, 400, "price"],
+    ["a stream request breaking the contract's rules", "GET", "/api/v1/streams/market-data?include_l1=true", {}, 400, "symbols: "],
   ])("%s: %s %s answers %i naming the problem", async (_case, method, path, options, status, message) => {
     const response = await call(method, path, { token: alice, ...options });
     expect({ status: response.status, code: typeof response.json.code, details: Array.isArray(response.json.details) }).toEqual({ status, code: "string", details: true });
@@ -368,6 +369,8 @@ describe("WebSocket /ws", () => {
     expect(first).toMatchObject({ type: "market_data", symbol: "BTC-USD" });
     client.send({ type: "subscribe", channel: "market", symbol: "BTC-USD" });
     expect(await client.until((m) => m.type === "error")).toMatchObject({ reason: "ALREADY_SUBSCRIBED" });
+    client.send({ type: "subscribe", channel: "market", symbol: "btc usd" });
+    expect(await client.until((m) => m.type === "error" && m.reason !== "ALREADY_SUBSCRIBED")).toMatchObject({ reason: "INVALID_REQUEST" });
     client.socket.close();
 
     const forged = connect({ authorization: `Bearer ${await platform.token(platform.accounts.alice, "trader", { secret: "another-secret-of-at-least-32-bytes-000" })}` });
