@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMigrator } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
@@ -31,7 +32,8 @@ beforeAll(async () => {
   await db.pool.query("INSERT INTO accounts (name) VALUES ('alice'), ('bob')");
   engine = await startEngine();
   orders = await startOrderService({
-    env: { DATABASE_URL: db.url, ENGINE_SHARDS: `default=${engine.address}@1`, PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)), REDIS_KEY_PREFIX: `hft-tracing:${process.pid}:` },
+    // Debug: the order-update stream logs its resumption inside the call's span.
+    env: { LOG_LEVEL: "debug", DATABASE_URL: db.url, ENGINE_SHARDS: `default=${engine.address}@1`, PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)), REDIS_KEY_PREFIX: `hft-tracing:${process.pid}:` },
   });
   await orders.waitForLog((line) => line.msg === "instruments defined in the engine");
   analytics = await startAnalytics({ DATABASE_URL: db.url, ANALYTICS_GROUP_ID: `tracing-${randomUUID()}` });
@@ -141,5 +143,24 @@ describe("tracing", () => {
     const applied = spans.filter((s) => s.operationName === "apply hft.executions.v1");
     expect(applied.length).toBeGreaterThanOrEqual(2);
     for (const apply of applied) expect(parentOf(apply)?.operationName).toBe("publish hft.executions.v1");
+  });
+
+  it("writes a request's log line with the trace id Jaeger shows for it, and never the caller's token", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const token = await bearer("bob");
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${token}`);
+    metadata.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
+    const from = orders.logs().length;
+    const stream = orders.client.streamOrderUpdates({ fromSequence: 1n, symbol: "", account: "" }, metadata);
+    stream.on("error", () => undefined); // cancelled below
+    const line = await orders.waitForLog((l) => l.msg === "order update stream resumed", { from });
+    stream.cancel();
+    expect(line).toMatchObject({ trace_id: traceId, account: "bob" });
+    // The stream's own span ends with the stream; the work inside it (its PostgreSQL reads) is in Jaeger under it at once.
+    const underLoggedSpan = (t: JaegerTrace) => t.spans.some((s) => s.spanID === line.span_id || s.references.some((r) => r.spanID === line.span_id));
+    const found = await traceWhen(traceId, underLoggedSpan, `spans of the logged span ${String(line.span_id)}`);
+    expect(found.spans.every((s) => s.traceID === traceId)).toBe(true);
+    expect(orders.output()).not.toContain(token);
   });
 });
