@@ -79,6 +79,8 @@ export class ExecutionConsumer {
   private readonly consumer: Consumer;
   private lagTimer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Per partition this member holds, the offset after the last batch it applied. */
+  private readonly appliedUpTo = new Map<number, bigint>();
 
   constructor(private readonly options: ExecutionConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -100,6 +102,7 @@ export class ExecutionConsumer {
     const { topic, logger } = this.options;
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const partitions = event.payload.memberAssignment[topic] ?? [];
+      this.appliedUpTo.clear();
       logger.info({ topic, partitions, memberId: event.payload.memberId }, "joined the consumer group");
       void this.seekToStored(partitions).catch((error: unknown) => logger.warn({ err: error }, "seeking to the stored offsets failed; batches will find them themselves"));
     });
@@ -117,7 +120,10 @@ export class ExecutionConsumer {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.running = true;
-    this.lagTimer = setInterval(() => void this.refreshLag().catch((error: unknown) => logger.debug({ err: error }, "lag refresh failed")), this.options.lagIntervalMs ?? 5_000);
+    this.lagTimer = setInterval(() => {
+      void this.refreshLag().catch((error: unknown) => logger.debug({ err: error }, "lag refresh failed"));
+      void this.followReplacedTables().catch((error: unknown) => logger.warn({ err: error }, "checking the stored offsets failed"));
+    }, this.options.lagIntervalMs ?? 5_000);
     this.lagTimer.unref();
   }
 
@@ -161,8 +167,10 @@ export class ExecutionConsumer {
         await new Promise((resolve) => setTimeout(resolve, 5_000));
       }
       this.consumer.seek({ topic, partition: batch.partition, offset: result.storedOffset.toString() });
+      this.appliedUpTo.set(batch.partition, result.storedOffset);
       return;
     }
+    this.appliedUpTo.set(batch.partition, result.nextOffset);
     const committedAt = new Date();
     traceApplied(batch.partition, batch.messages, startedAt, committedAt);
     metrics?.batchSeconds.observe({ outcome: "applied" }, seconds);
@@ -185,6 +193,27 @@ export class ExecutionConsumer {
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     await heartbeat();
+  }
+
+  /**
+   * A rebuild swaps in tables whose offsets are behind what this member applied to the old ones.
+   * A partition that still receives messages finds out from its next batch; one that is idle
+   * would wait for a message that may never come, so the stored offsets are compared with what
+   * was applied, and a partition found behind is sought back. Offsets only grow otherwise: the
+   * applied offsets are read before the stored ones, so a batch committing meanwhile cannot look
+   * like a swap.
+   */
+  private async followReplacedTables(): Promise<void> {
+    if (!this.running || this.appliedUpTo.size === 0) return;
+    const applied = new Map(this.appliedUpTo);
+    const stored = await this.options.store.storedOffsets();
+    for (const [partition, upTo] of applied) {
+      const offset = stored.get(partition);
+      if (offset === undefined || offset >= upTo || this.appliedUpTo.get(partition) !== upTo) continue;
+      this.options.logger.info({ partition, applied: upTo.toString(), stored: offset.toString() }, "the figures' tables were replaced behind this member; seeking back to their offset");
+      this.consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
+      this.appliedUpTo.set(partition, offset);
+    }
   }
 
   private async refreshLag(): Promise<void> {
