@@ -8,7 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { Registry } from "prom-client";
-import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics } from "@hft/service-kit";
+import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, violationsOfBytes } from "@hft/service-kit";
 import { file_grpc_health_v1_health } from "@hft/contract/es/grpc/health/v1/health_pb.js";
 import {
   GetAnalyticsRequestSchema,
@@ -28,7 +28,6 @@ import type { Timestamp } from "@hft/contract/grpc/google/protobuf/timestamp.js"
 import { AnalyticsError, type AnalyticsErrorCode, readableScope } from "./account-access.js";
 import type { FigureReads, SymbolView } from "./figure-reads.js";
 import type { Names } from "./names.js";
-import { ruleViolations } from "./request-rules.js";
 import { windowDays } from "./utc-day.js";
 
 export const ANALYTICS_SERVICE_NAME = "hft.v1.AnalyticsService";
@@ -88,7 +87,7 @@ export function analyticsServiceHandlers({ reads, names, verify, logger, now = (
     return function handleUnary(call, callback) {
       void (async () => {
         const identity = await authenticate(call.metadata);
-        const problem = ruleViolations(schema, codec.encode(call.request).finish());
+        const problem = violationsOfBytes(schema, codec.encode(call.request).finish());
         if (problem) throw new AnalyticsError("INVALID_REQUEST", problem);
         return handle(identity, call.request);
       })().then(

@@ -1,13 +1,12 @@
 import { type DescMethodServerStreaming, type DescMethodUnary, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import type { Logger } from "@hft/service-kit";
+import { type Logger, violationsOf } from "@hft/service-kit";
 import type { Admission } from "./admission.js";
 import type { BackendRoutes } from "./backends.js";
 import { copyApplicationHeaders, forwardedHeaders } from "./forwarded-metadata.js";
 import { GatewayError, codeName } from "./gateway-error.js";
 import { type HttpRequest, type HttpResponse, errorAnswer, peerOf, readBody, writeError, writeJson } from "./http-io.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { violationsOf } from "./request-rules.js";
 import { restRequestOf } from "./rest-request.js";
 import type { RestRouter } from "./rest-routes.js";
 import { clientErrorOf, unaryDeadline } from "./rpc-proxy.js";

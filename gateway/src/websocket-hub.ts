@@ -4,14 +4,13 @@ import { type DescMessage, type DescMethodStreaming, type MessageInitShape, from
 import { Code } from "@connectrpc/connect";
 import { MarketDataService } from "@hft/contract/es/hft/v1/market_data_service_pb.js";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
-import type { Logger } from "@hft/service-kit";
+import { type Logger, violationsOf } from "@hft/service-kit";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Admission, Admitted } from "./admission.js";
 import type { BackendRoutes } from "./backends.js";
 import { forwardedHeaders, requestIdOf, traceparentOf } from "./forwarded-metadata.js";
 import { GatewayError, codeName } from "./gateway-error.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { violationsOf } from "./request-rules.js";
 import { clientErrorOf } from "./rpc-proxy.js";
 
 /** Close codes the gateway uses (RFC 6455 §7.4 plus the 4000 range for its own). */

@@ -11,7 +11,7 @@
  * no more, and the stream ends with RESOURCE_EXHAUSTED (after what is buffered).
  */
 import * as grpc from "@grpc/grpc-js";
-import type { Identity, Logger } from "@hft/service-kit";
+import { type Identity, type Logger, violationsOfBytes } from "@hft/service-kit";
 import { OrderEntryRequestSchema } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import {
   type Order,
@@ -23,7 +23,6 @@ import {
 import type { OrderDesk } from "./order-desk.js";
 import { OrderError } from "./order-error.js";
 import { type OrderUpdate, type OrderUpdateFeed, ReplayTooLongError } from "./order-updates.js";
-import { violations } from "./validation.js";
 
 /** Messages waiting for a slow reader before its stream is ended. */
 export const MAX_BUFFERED = 10_000;
@@ -142,7 +141,7 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
     const chains = new Map<string, Promise<unknown>>();
     const run = async (request: OrderEntryRequest): Promise<Order> => {
       const who = await identity;
-      const problem = violations(OrderEntryRequestSchema, OrderEntryRequest.encode(request).finish());
+      const problem = violationsOfBytes(OrderEntryRequestSchema, OrderEntryRequest.encode(request).finish());
       if (problem) throw new OrderError(grpc.status.INVALID_ARGUMENT, "INVALID_REQUEST", problem);
       const action = request.action!;
       switch (action.$case) {

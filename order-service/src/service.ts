@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { file_grpc_health_v1_health } from "@hft/contract/es/grpc/health/v1/health_pb.js";
 import type { Registry } from "prom-client";
-import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics } from "@hft/service-kit";
+import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, violationsOfBytes } from "@hft/service-kit";
 import {
   CancelAllOrdersRequestSchema,
   CancelOrderRequestSchema,
@@ -52,7 +52,6 @@ import { OrderError } from "./order-error.js";
 import { type DescribedError, type OrderStreamDeps, orderEntryHandler, streamOrderUpdatesHandler } from "./order-streams.js";
 import type { OrderUpdateFeed } from "./order-updates.js";
 import type { Reads } from "./reads.js";
-import { violations } from "./validation.js";
 
 interface Encoder<T> {
   encode(message: T): { finish(): Uint8Array };
@@ -93,7 +92,7 @@ function createCallHandlers(verify: TokenVerifier, logger: Logger) {
 
   async function admitted<Req>(metadata: grpc.Metadata, schema: DescMessage, codec: Encoder<Req>, request: Req): Promise<Identity> {
     const identity = await authenticate(metadata);
-    const problem = violations(schema, codec.encode(request).finish());
+    const problem = violationsOfBytes(schema, codec.encode(request).finish());
     if (problem) throw new OrderError(grpc.status.INVALID_ARGUMENT, "INVALID_REQUEST", problem);
     return identity;
   }

@@ -11,5 +11,6 @@ export type { Logger, LoggerOptions } from "./logger.js";
 export { ServerHealth, addReflection, grpcServerMetrics } from "./grpc-server.js";
 export { createMetricsRegistry, microsecondBuckets, secondBuckets, serveMetrics } from "./metrics.js";
 export type { MetricsRegistryOptions } from "./metrics.js";
+export { violationsOf, violationsOfBytes } from "./request-rules.js";
 export { MIGRATION_LOCK_KEY, MigrationError, createMigrator, readMigrations } from "./migrator.js";
 export type { Migration, MigrationErrorCode, MigrationState, MigrationStatus, Migrator, MigratorOptions } from "./migrator.js";
