@@ -6,13 +6,12 @@
 import { shutdownTracing } from "@hft/otel";
 import * as grpc from "@grpc/grpc-js";
 import {
-  ConfigError,
   createKafkaClient,
   createLogger,
   createMetricsRegistry,
   createPostgresPool,
   createTokenVerifier,
-  loadConfig,
+  loadConfigOrExit,
   serveMetrics,
 } from "@hft/service-kit";
 import { analyticsConfigShape } from "./config.js";
@@ -24,15 +23,7 @@ import { Names } from "./names.js";
 import { createAnalyticsServer } from "./service.js";
 import { LIVE_TABLES } from "./tables.js";
 
-const config = (() => {
-  try {
-    return loadConfig(analyticsConfigShape);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`hft-analytics-service: ${error.message}`);
-    process.exit(2);
-  }
-})();
+const config = loadConfigOrExit(analyticsConfigShape, "hft-analytics-service");
 const logger = createLogger({ service: "analytics-service", level: config.LOG_LEVEL });
 
 const pool = createPostgresPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: "hft-analytics-service", logger });

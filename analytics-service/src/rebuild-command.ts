@@ -5,7 +5,7 @@
  * the service may keep running. Exits 0 with a summary, 1 with the reason.
  */
 import { existsSync } from "node:fs";
-import { ConfigError, createKafkaClient, createLogger, createPostgresPool, loadConfig } from "@hft/service-kit";
+import { createKafkaClient, createLogger, createPostgresPool, loadConfigOrExit } from "@hft/service-kit";
 import { analyticsConfigShape } from "./config.js";
 import { Names } from "./names.js";
 import { rebuildFigures } from "./rebuild.js";
@@ -14,15 +14,7 @@ for (const file of ["../../.env", "../../.env.example"]) {
   const url = new URL(file, import.meta.url);
   if (existsSync(url)) process.loadEnvFile(url);
 }
-const config = (() => {
-  try {
-    return loadConfig(analyticsConfigShape);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`analytics rebuild: ${error.message}`);
-    process.exit(2);
-  }
-})();
+const config = loadConfigOrExit(analyticsConfigShape, "analytics rebuild");
 const logger = createLogger({ service: "analytics-rebuild", level: config.LOG_LEVEL });
 const pool = createPostgresPool({ url: config.DATABASE_URL, max: 4, applicationName: "hft-analytics-rebuild", logger });
 const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-analytics-rebuild`, logger });

@@ -4,19 +4,11 @@
  * go (UNAVAILABLE / close 1001), the listener closes once its connections are idle, exit 0.
  */
 import { shutdownTracing } from "@hft/otel";
-import { ConfigError, createLogger, loadConfig } from "@hft/service-kit";
+import { createLogger, loadConfigOrExit } from "@hft/service-kit";
 import { gatewayConfigShape } from "./config.js";
 import { startGateway } from "./gateway.js";
 
-const config = (() => {
-  try {
-    return loadConfig(gatewayConfigShape);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`hft-gateway: ${error.message}`);
-    process.exit(2);
-  }
-})();
+const config = loadConfigOrExit(gatewayConfigShape, "hft-gateway");
 const logger = createLogger({ service: "gateway", level: config.LOG_LEVEL });
 
 const gateway = await startGateway(config, logger).catch((error: Error) => {

@@ -6,7 +6,6 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import {
-  ConfigError,
   createMetricsRegistry,
   serveMetrics,
   type ConfigShape,
@@ -17,7 +16,7 @@ import {
   createTokenVerifier,
   env,
   kafkaConfig,
-  loadConfig,
+  loadConfigOrExit,
   postgresConfig,
   redisConfig,
   serviceConfig,
@@ -54,15 +53,7 @@ const configShape = {
   PROJECTION_LOCK_KEY: env.int(1, 2 ** 31 - 1).default(727_001),
   REDIS_KEY_PREFIX: env.text().default("hft:"),
 } satisfies ConfigShape;
-const config = (() => {
-  try {
-    return loadConfig(configShape);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`hft-order-service: ${error.message}`);
-    process.exit(2);
-  }
-})();
+const config = loadConfigOrExit(configShape, "hft-order-service");
 const logger = createLogger({ service: "order-service", level: config.LOG_LEVEL });
 const shards = (() => {
   try {

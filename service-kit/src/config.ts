@@ -65,6 +65,20 @@ export function loadConfig<S extends ConfigShape>(shape: S, env: NodeJS.ProcessE
   return result as ConfigOf<S>;
 }
 
+/**
+ * For a process's entry point: the configuration, or, when the environment does not satisfy the
+ * shape, every problem on stderr after `program` and exit code 2, before anything has started.
+ */
+export function loadConfigOrExit<S extends ConfigShape>(shape: S, program: string): ConfigOf<S> {
+  try {
+    return loadConfig(shape);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${program}: ${error.message}`);
+    process.exit(2);
+  }
+}
+
 function maskUrlPassword(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
 }

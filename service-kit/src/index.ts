@@ -2,7 +2,7 @@ export { AuthError, bearerToken, createTokenVerifier, signDevToken } from "./aut
 export type { AuthErrorCode, DevTokenOptions, Identity, Role, TokenVerifier, TokenVerifierOptions } from "./auth.js";
 export { createKafkaClient, createPostgresPool, createRedisClient } from "./clients.js";
 export type { KafkaClientOptions, PostgresPoolOptions, RedisClientOptions } from "./clients.js";
-export { ConfigError, env, kafkaConfig, loadConfig, postgresConfig, redisConfig, serviceConfig } from "./config.js";
+export { ConfigError, env, kafkaConfig, loadConfig, loadConfigOrExit, postgresConfig, redisConfig, serviceConfig } from "./config.js";
 export type { ConfigOf, ConfigShape } from "./config.js";
 export { DecimalError, INT64_MAX, decimalsOf, formatScaled, fromUnits, toUnits } from "./decimal-ticks.js";
 export type { DecimalErrorCode, ToUnitsOptions } from "./decimal-ticks.js";
