@@ -4,13 +4,13 @@
  * finish, commit the batch in flight, leave the consumer group, exit 0.
  */
 import { shutdownTracing } from "@hft/otel";
-import * as grpc from "@grpc/grpc-js";
 import {
   createKafkaClient,
   createLogger,
   createMetricsRegistry,
   createPostgresPool,
   createTokenVerifier,
+  listenOrExit,
   loadConfigOrExit,
   serveMetrics,
 } from "@hft/service-kit";
@@ -59,12 +59,7 @@ const consumer = new ExecutionConsumer({
 const reads = new FigureReads({ pool, tables: LIVE_TABLES, names });
 const { server, health } = createAnalyticsServer({ reads, names, verify, logger, registry });
 
-await new Promise<void>((resolve, reject) =>
-  server.bindAsync(config.ANALYTICS_SERVICE_LISTEN, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
-).catch((error: Error) => {
-  logger.fatal({ err: error }, `cannot listen on ${config.ANALYTICS_SERVICE_LISTEN}`);
-  process.exit(1);
-});
+await listenOrExit(server, config.ANALYTICS_SERVICE_LISTEN, logger);
 const metricsServer = await serveMetrics(registry, config.ANALYTICS_SERVICE_METRICS_LISTEN).catch((error: Error) => {
   logger.fatal({ err: error }, `cannot serve metrics on ${config.ANALYTICS_SERVICE_METRICS_LISTEN}`);
   process.exit(1);

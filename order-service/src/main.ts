@@ -4,7 +4,6 @@
  * SIGTERM/SIGINT: stop taking calls, let running ones finish, commit the projection's last
  * batch, flush the producer, close the engine links, exit 0.
  */
-import * as grpc from "@grpc/grpc-js";
 import {
   createMetricsRegistry,
   serveMetrics,
@@ -16,6 +15,7 @@ import {
   createTokenVerifier,
   env,
   kafkaConfig,
+  listenOrExit,
   loadConfigOrExit,
   postgresConfig,
   redisConfig,
@@ -161,12 +161,7 @@ function updateHealth(): void {
   health.set(!stopping && [...links.values()].some((link) => link.state === "ready") ? "SERVING" : "NOT_SERVING");
 }
 await feed.start();
-await new Promise<void>((resolve, reject) =>
-  server.bindAsync(config.ORDER_SERVICE_LISTEN, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
-).catch((error: Error) => {
-  logger.fatal({ err: error }, `cannot listen on ${config.ORDER_SERVICE_LISTEN}`);
-  process.exit(1);
-});
+await listenOrExit(server, config.ORDER_SERVICE_LISTEN, logger);
 const metricsServer = await serveMetrics(registry, config.ORDER_SERVICE_METRICS_LISTEN).catch((error: Error) => {
   logger.fatal({ err: error }, `cannot serve metrics on ${config.ORDER_SERVICE_METRICS_LISTEN}`);
   process.exit(1);

@@ -9,6 +9,7 @@ import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { Counter, Histogram, type Registry } from "prom-client";
+import type { Logger } from "./logger.js";
 import { secondBuckets } from "./metrics.js";
 
 /**
@@ -31,6 +32,19 @@ export function addReflection(server: grpc.Server, services: readonly string[], 
 }
 
 /** The health service, answering for the server ("") and each named service with one status. */
+/**
+ * For a process's entry point: binds `server` to `address` (plaintext, loopback or behind a
+ * proxy), or logs why it cannot and exits 1.
+ */
+export async function listenOrExit(server: grpc.Server, address: string, logger: Logger): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+  ).catch((error: Error) => {
+    logger.fatal({ err: error }, `cannot listen on ${address}`);
+    process.exit(1);
+  });
+}
+
 export class ServerHealth {
   private readonly health: HealthImplementation;
 

@@ -8,7 +8,7 @@ export { DecimalError, INT64_MAX, decimalsOf, formatScaled, fromUnits, toUnits }
 export type { DecimalErrorCode, ToUnitsOptions } from "./decimal-ticks.js";
 export { createLogger } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
-export { ServerHealth, addReflection, grpcServerMetrics } from "./grpc-server.js";
+export { ServerHealth, addReflection, grpcServerMetrics, listenOrExit } from "./grpc-server.js";
 export { createMetricsRegistry, microsecondBuckets, secondBuckets, serveMetrics } from "./metrics.js";
 export type { MetricsRegistryOptions } from "./metrics.js";
 export { violationsOf, violationsOfBytes } from "./request-rules.js";
