@@ -7,22 +7,17 @@
 import {
   createMetricsRegistry,
   serveMetrics,
-  type ConfigShape,
   createKafkaClient,
   createLogger,
   createPostgresPool,
   createRedisClient,
   createTokenVerifier,
-  env,
-  kafkaConfig,
   listenOrExit,
   loadConfigOrExit,
-  postgresConfig,
-  redisConfig,
-  serviceConfig,
 } from "@hft/service-kit";
 import { shutdownTracing } from "@hft/otel";
 import { Catalog } from "./catalog.js";
+import { orderConfigShape } from "./config.js";
 import { EngineLink } from "./engine-link.js";
 import { defineShardInstruments } from "./instrument-sync.js";
 import { OrderMetrics } from "./metrics.js";
@@ -37,23 +32,7 @@ import { SequenceTraces } from "./sequence-traces.js";
 import { createOrderServer } from "./service.js";
 import { parseShards } from "./shards.js";
 
-const configShape = {
-  ...serviceConfig,
-  ...postgresConfig,
-  ...redisConfig,
-  ...kafkaConfig,
-  ORDER_SERVICE_LISTEN: env.hostPort().default("127.0.0.1:50061"),
-  ORDER_SERVICE_METRICS_LISTEN: env.hostPort().default("127.0.0.1:9465"),
-  ENGINE_SHARDS: env.text().default("default=127.0.0.1:50051@1"),
-  AUTH_ISSUER: env.text(),
-  AUTH_AUDIENCE: env.text(),
-  AUTH_HS256_SECRET: env.text(32).optional(),
-  AUTH_JWKS_FILE: env.text().optional(),
-  PAGE_TOKEN_KEY: env.text(32),
-  PROJECTION_LOCK_KEY: env.int(1, 2 ** 31 - 1).default(727_001),
-  REDIS_KEY_PREFIX: env.text().default("hft:"),
-} satisfies ConfigShape;
-const config = loadConfigOrExit(configShape, "hft-order-service");
+const config = loadConfigOrExit(orderConfigShape, "hft-order-service");
 const logger = createLogger({ service: "order-service", level: config.LOG_LEVEL });
 const shards = (() => {
   try {
