@@ -1,8 +1,8 @@
 /**
  * hft-order-service: OrderService and MarketDataService over gRPC in front of the engine shards, and (on the replica
  * that holds the lock) the projection of each shard's events into PostgreSQL and Kafka.
- * SIGTERM/SIGINT: stop taking calls, let running ones finish, commit the projection's last
- * batch, flush the producer, close the engine links, exit 0.
+ * SIGTERM/SIGINT: stop taking calls, let running ones finish, let the projection commit up to
+ * the engine's sequence (bounded), flush the producer, close the engine links, exit 0.
  */
 import {
   createMetricsRegistry,
@@ -152,6 +152,23 @@ logger.info(
   "order service listening",
 );
 
+/**
+ * On the leader, waits (bounded) until each shard's projection has committed up to the engine's
+ * sequence as of now, which covers every order this replica acknowledged: after a clean stop,
+ * PostgreSQL and Kafka hold them even if no replica takes over soon.
+ */
+async function drainProjection(timeoutMs = 10_000): Promise<void> {
+  await Promise.all(
+    projectors.map(async (projector) => {
+      const target = await links.get(projector.shard)?.lastSequence().catch(() => undefined);
+      if (target === undefined) return logger.warn({ shard: projector.shard }, "engine sequence unknown at shutdown; the next leader projects the rest");
+      if (!(await projector.caughtUp(target, timeoutMs))) {
+        logger.warn({ shard: projector.shard, target: target.toString(), applied: projector.appliedSequence.toString() }, "projection not caught up at shutdown; the next leader projects the rest");
+      }
+    }),
+  );
+}
+
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -164,6 +181,7 @@ async function shutdown(signal: string): Promise<void> {
     const force = setTimeout(() => (server.forceShutdown(), resolve()), 5_000);
     server.tryShutdown(() => (clearTimeout(force), resolve()));
   });
+  await drainProjection();
   await leadership.stop();
   await producer.disconnect();
   redis.disconnect();

@@ -147,7 +147,10 @@ describe("Projector", () => {
     const second = new Projector({ shard, engineAddress: e.address, pool: db.pool, producer, logger, maxBatch: 50 });
     await second.start();
     cleanups.push(() => second.stop());
-    await until(() => second.appliedSequence === 501n, "all 501 sequences to be applied");
+    // caughtUp is what a draining order service waits on before it stops.
+    expect(await second.caughtUp(501n, 30_000), "all 501 sequences applied").toBe(true);
+    expect(second.appliedSequence).toBe(501n);
+    expect(await second.caughtUp(10_000n, 100), "a sequence the engine never assigned").toBe(false);
     expect(stoppedAt).toBeGreaterThanOrEqual(100n);
 
     // The engine restarts (SIGTERM keeps its data); the projection reconnects and goes on.

@@ -54,6 +54,7 @@ export class Projector {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly symbols = new Map<number, string>();
   private readonly accounts = new Map<string, string>();
+  private caughtUpWaiters: { sequence: bigint; settle: (reached: boolean) => void }[] = [];
 
   constructor(private readonly options: ProjectorOptions) {
     this.client = new EngineServiceClient(options.engineAddress, grpc.credentials.createInsecure(), {
@@ -70,6 +71,27 @@ export class Projector {
   /** The last engine sequence received from the engine (applied or waiting in the batch). */
   get receivedSequence(): bigint {
     return this.received;
+  }
+
+  get shard(): string {
+    return this.options.shard;
+  }
+
+  /** Resolves true once every sequence up to `sequence` is committed, false after `timeoutMs`. */
+  caughtUp(sequence: bigint, timeoutMs: number): Promise<boolean> {
+    if (this.applied >= sequence) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        sequence,
+        settle: (reached: boolean) => {
+          clearTimeout(timer);
+          this.caughtUpWaiters = this.caughtUpWaiters.filter((w) => w !== waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.settle(false), timeoutMs);
+      this.caughtUpWaiters.push(waiter);
+    });
   }
 
   async start(): Promise<void> {
@@ -147,6 +169,7 @@ export class Projector {
       this.options.metrics?.projectionLag.set({ shard: this.options.shard }, Number(this.received - this.applied));
       for (const skipped of applied.skipped) this.options.logger.warn({ shard: this.options.shard }, skipped);
       this.options.onCommitted?.(applied, names);
+      this.wakeCaughtUpWaiters();
       client.release();
     } catch (error) {
       timer?.({ outcome: "error" });
@@ -155,6 +178,10 @@ export class Projector {
       return this.retry(batch, error as Error);
     }
     this.flushDone();
+  }
+
+  private wakeCaughtUpWaiters(): void {
+    for (const waiter of this.caughtUpWaiters.filter((w) => w.sequence <= this.applied)) waiter.settle(true);
   }
 
   private flushDone(): void {
