@@ -18,6 +18,8 @@ pg_db=${HFT_PG_DATABASE:-hft}
 pg_user=${HFT_PG_USER:-hft}
 pg_password=${HFT_PG_PASSWORD:-hft}
 logs=$run_dir/logs
+# shellcheck source=scripts/probes.sh
+. "$root/scripts/probes.sh"
 
 log() { printf '[stack] %s\n' "$*"; }
 fail() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -107,7 +109,7 @@ pg_down() {
 }
 
 pg_status() {
-  if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" 2>/dev/null; then
+  if probe_postgres "postgres://127.0.0.1:$pg_port/$pg_db" >/dev/null; then
     echo "postgres  up    127.0.0.1:$pg_port  database=$pg_db user=$pg_user"
   else
     echo "postgres  down  127.0.0.1:$pg_port"; return 1
@@ -138,7 +140,7 @@ redis_down() {
 }
 
 redis_status() {
-  if [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ]; then
+  if probe_redis "redis://127.0.0.1:$redis_port" >/dev/null; then
     echo "redis     up    127.0.0.1:$redis_port"
   else
     echo "redis     down  127.0.0.1:$redis_port"; return 1
@@ -232,7 +234,7 @@ kafka_down() {
 }
 
 kafka_status() {
-  if pid_alive "$kafka_pidfile" kafka.Kafka && port_open "$kafka_port"; then
+  if pid_alive "$kafka_pidfile" kafka.Kafka && probe_kafka 127.0.0.1 "$kafka_port" >/dev/null; then
     echo "kafka     up    127.0.0.1:$kafka_port"
   else
     echo "kafka     down  127.0.0.1:$kafka_port"; return 1
@@ -268,7 +270,7 @@ prometheus_down() {
 }
 
 prometheus_status() {
-  if pid_alive "$prometheus_pidfile" prometheus && curl -sf "http://127.0.0.1:$prometheus_port/-/ready" >/dev/null; then
+  if pid_alive "$prometheus_pidfile" prometheus && probe_prometheus "http://127.0.0.1:$prometheus_port" >/dev/null; then
     echo "prometheus up   http://127.0.0.1:$prometheus_port"
   else
     echo "prometheus down http://127.0.0.1:$prometheus_port"; return 1
@@ -315,7 +317,7 @@ jaeger_down() {
 }
 
 jaeger_status() {
-  if pid_alive "$jaeger_pidfile" jaeger-all-in-one && curl -sf "http://127.0.0.1:$jaeger_query_port/api/services" >/dev/null; then
+  if pid_alive "$jaeger_pidfile" jaeger-all-in-one && probe_jaeger "http://127.0.0.1:$jaeger_query_port" >/dev/null; then
     echo "jaeger    up    http://127.0.0.1:$jaeger_query_port (OTLP/HTTP http://127.0.0.1:$jaeger_otlp_port)"
   else
     echo "jaeger    down  http://127.0.0.1:$jaeger_query_port"; return 1
