@@ -11,7 +11,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcpp-httplib-dev
   # tools the scripts use
-  curl ca-certificates procps netcat-openbsd
+  curl ca-certificates procps netcat-openbsd jq
 )
 
 missing=()
