@@ -33,6 +33,12 @@ export async function startOnePortServer(options: OnePortServerOptions): Promise
   const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, keepAliveTimeout: 65_000 }, options.handler);
   const h2 = http2.createServer({ maxSessionMemory: 32 }, options.handler);
   if (options.onUpgrade) h1.on("upgrade", options.onUpgrade);
+  // While draining, each HTTP/1.1 answer closes its connection, so keep-alive clients go
+  // elsewhere and the drain ends when the requests in progress do.
+  let draining = false;
+  h1.prependListener("request", (_request, response: http.ServerResponse) => {
+    if (draining) response.setHeader("connection", "close");
+  });
   const sockets = new Set<net.Socket>();
 
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -73,6 +79,7 @@ export async function startOnePortServer(options: OnePortServerOptions): Promise
   return {
     address: `${host.includes(":") ? `[${host}]` : host}:${bound.port}`,
     async close() {
+      draining = true;
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       h1.closeIdleConnections();
       // Neither server listens itself (the TCP server hands them connections): close() would
