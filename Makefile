@@ -1,30 +1,43 @@
 # Everyday commands. Each target is a thin alias for a script, so a machine without make can run
-# the scripts directly (the README's two commands do).
+# the scripts directly (the README's two commands do). Variables: SERVICE (logs), ARGS (health,
+# backup, restore, bench, load), FILE (restore), BENCH (bench), ACCOUNT and ROLE (token).
 .DEFAULT_GOAL := help
-.PHONY: help up down status observe migrate migrate-status generate build lint test clean token
+.PHONY: help up down restart status logs health migrate migrate-status backup restore token generate build lint test bench load observe clean docker-build docker-up docker-down certs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-up: ## install everything, start the stack with the schema migrated, print the endpoints
+up: ## install everything, start the stack and the services with the schema migrated, print the endpoints
 	bash scripts/up.sh
 
-down: ## stop what `make up` started
+down: ## stop what `make up` started: the services (with a drain), then the stack
 	bash scripts/services.sh down
 	bash scripts/stack.sh down
 
-status: ## report each server's health
+restart: ## stop and start the engine and the services; the stack keeps running
+	bash scripts/services.sh down
+	bash scripts/services.sh up
+
+status: ## report each server's and service's state
 	bash scripts/stack.sh status; bash scripts/services.sh status
 
-observe: ## start the stack's Prometheus and Jaeger (with the rest of the stack) and print their URLs
-	@bash scripts/stack.sh up | grep -E '^(prometheus|jaeger) '
-	@echo "Grafana: provision grafana/ (dashboard grafana/dashboards/hft-overview.json); see docs/OBSERVABILITY.md"
+logs: ## follow the services' logs in .run/logs; one log: make logs SERVICE=gateway (or engine, postgres, ...)
+	@bash scripts/logs.sh $(SERVICE)
+
+health: ## check services, stack, disk and lags (scripts/monitor.sh; exit 0 ok, 1 warning, 2 critical, 3 unknown); ARGS=--json
+	@bash scripts/monitor.sh $(ARGS)
 
 migrate: ## apply pending database migrations
 	npm run --silent migrate -- up
 
 migrate-status: ## list migrations and their state
 	npm run --silent migrate -- status
+
+backup: ## take a backup with scripts/backup.sh (ARGS passed on; see docs/RUNBOOK.md)
+	bash scripts/backup.sh $(ARGS)
+
+restore: ## restore a backup: make restore FILE=<backup> [ARGS=--yes]
+	bash scripts/restore.sh $(FILE) $(ARGS)
 
 token: ## print a local dev token: make token ACCOUNT=alice ROLE=trader (viewer|trader|admin)
 	@test -n "$(ACCOUNT)" || { echo "usage: make token ACCOUNT=<name> [ROLE=viewer|trader|admin]" >&2; exit 2; }
@@ -44,5 +57,27 @@ lint: ## buf lint/format/breaking, eslint, type-check
 test: ## run every test suite (starts the stack when needed)
 	bash scripts/test.sh
 
+bench: ## the benchmarks of docs/BENCHMARKS.md: BENCH=engine|replay|grpc|orders|analytics|gateway (default all), ARGS=<its flags>
+	bash scripts/bench.sh $(or $(BENCH),all) $(ARGS)
+
+load: ## drive a fresh engine and order service with the order load generator (ARGS=--orders=20000 ...)
+	bash scripts/bench.sh orders $(ARGS)
+
+observe: ## start the stack's Prometheus and Jaeger (with the rest of the stack) and print their URLs
+	@bash scripts/stack.sh up | grep -E '^(prometheus|jaeger) '
+	@echo "Grafana: provision grafana/ (dashboard grafana/dashboards/hft-overview.json); see docs/OBSERVABILITY.md"
+
 clean: ## remove build outputs and generated code (keeps .run/ data)
 	rm -rf node_modules/.cache */dist */*.tsbuildinfo contract/src/gen engine-cpp/build*
+
+docker-build: ## build the images of docker-compose.yml (settings from compose.env)
+	docker compose --env-file compose.env build
+
+docker-up: ## start the whole platform on Docker, detached
+	docker compose --env-file compose.env up -d
+
+docker-down: ## stop and remove the Docker containers (named volumes are kept)
+	docker compose --env-file compose.env down
+
+certs: ## create a development CA and certificates in .run/certs (scripts/certs.sh)
+	bash scripts/certs.sh

@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["**/src/**/*.test.ts"],
+          include: ["**/src/**/*.test.ts", "tests/*.test.ts"],
           exclude: ["**/node_modules/**", "**/dist/**", "**/*.int.test.ts"],
         },
       },
