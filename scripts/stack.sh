@@ -243,7 +243,7 @@ kafka_status() {
 
 # ---------------------------------------------------------------- Prometheus
 # Scrapes the engine and the services at their local addresses (prometheus/prometheus.yml), with
-# the recording and alert rules of prometheus/rules/.
+# the recording and alert rules of prometheus/rules/, keeping exemplars (trace ids on latency buckets).
 prometheus_dir=$run_dir/prometheus
 prometheus_pidfile=$prometheus_dir/prometheus.pid
 
@@ -255,6 +255,7 @@ prometheus_up() {
   log "starting Prometheus on 127.0.0.1:$prometheus_port"
   nohup prometheus --config.file="$root/prometheus/prometheus.yml" --storage.tsdb.path="$prometheus_dir/data" \
     --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$prometheus_port" --web.enable-lifecycle \
+    --enable-feature=exemplar-storage \
     >>"$logs/prometheus.log" 2>&1 &
   echo $! >"$prometheus_pidfile"
   wait_for Prometheus 30 curl -sf "http://127.0.0.1:$prometheus_port/-/ready"

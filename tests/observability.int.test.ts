@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { createMigrator } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
 import { Side } from "@hft/contract/grpc/hft/v1/types.js";
@@ -35,6 +36,16 @@ interface Dashboard {
 }
 
 const readDashboard = async () => JSON.parse(await readFile(join(root, "grafana/dashboards/hft-overview.json"), "utf8")) as Dashboard;
+
+interface Datasource {
+  readonly uid: string;
+  readonly type: string;
+  readonly jsonData?: { readonly exemplarTraceIdDestinations?: readonly { readonly name: string; readonly datasourceUid: string }[] };
+}
+const readDatasources = async () =>
+  (parseYaml(await readFile(join(root, "grafana/provisioning/datasources/prometheus.yml"), "utf8")) as { datasources: Datasource[] }).datasources;
+/** The stack's Jaeger query API (scripts/stack.sh), where the services export their spans. */
+const jaeger = "http://127.0.0.1:56686";
 
 let db: TestDatabase;
 let engine: EngineProcess;
@@ -74,7 +85,7 @@ beforeAll(async () => {
   );
   prometheus = await spawnUntilReady(
     "prometheus",
-    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--enable-feature=exemplar-storage"],
     {},
     "Server is ready to receive web requests",
   );
@@ -99,8 +110,11 @@ async function query(expr: string): Promise<unknown[]> {
 describe("the Grafana dashboard", () => {
   it("refreshes every 5 s and names only the provisioned datasource and defined variables", async () => {
     const dashboard = await readDashboard();
-    const provisioned = await readFile(join(root, "grafana/provisioning/datasources/prometheus.yml"), "utf8");
-    const uid = /uid: (\S+)/.exec(provisioned)![1];
+    const datasources = await readDatasources();
+    const uid = datasources.find((d) => d.type === "prometheus")!.uid;
+    // Exemplars open their trace in the provisioned Jaeger.
+    const destinations = datasources.find((d) => d.uid === uid)!.jsonData?.exemplarTraceIdDestinations ?? [];
+    expect(destinations.map((d) => [d.name, datasources.find((s) => s.uid === d.datasourceUid)?.type])).toEqual([["trace_id", "jaeger"]]);
     expect(dashboard.refresh).toBe("5s");
     expect(dashboard.panels.length).toBeGreaterThanOrEqual(8);
     const variables = new Set(dashboard.templating.list.map((v) => v.name));
@@ -155,6 +169,39 @@ describe("the Grafana dashboard", () => {
       expect(await query(`up{job="${job}"} == 1`), `${job} up`).toHaveLength(1);
       const present = new Set(((await query(`group by (__name__) ({job="${job}"})`)) as { metric: { __name__: string } }[]).map((r) => r.metric.__name__));
       expect(names.filter((name) => !present.has(name)), job).toEqual([]);
+    }
+  });
+
+  it("links the order latency panel to traces: its buckets carry exemplars whose trace ids Jaeger holds", async () => {
+    const dashboard = await readDashboard();
+    const withExemplars = dashboard.panels.flatMap((p) => p.targets.filter((t) => (t as { exemplar?: boolean }).exemplar).map((t) => ({ panel: p.title, expr: t.expr })));
+    expect(withExemplars.map((t) => t.panel)).toContain("Order latency (µs)");
+    for (const target of withExemplars) {
+      // What Grafana asks for the panel: the exemplars of the series the query selects.
+      const now = Date.now() / 1000;
+      let traceIds: string[] = [];
+      await until(
+        async () => {
+          const response = await fetch(`${prometheusUrl}/api/v1/query_exemplars?query=${encodeURIComponent(target.expr)}&start=${now - 600}&end=${now}`);
+          const body = (await response.json()) as { data: { exemplars: { labels: Record<string, string> }[] }[] };
+          traceIds = body.data.flatMap((series) => series.exemplars.map((e) => e.labels.trace_id ?? ""));
+          return traceIds.length > 0;
+        },
+        `exemplars for ${target.panel}: ${target.expr}`,
+        30_000,
+      );
+      expect(traceIds.every((id) => /^[0-9a-f]{32}$/.test(id)), traceIds.join(", ")).toBe(true);
+      let services: string[] = [];
+      await until(
+        async () => {
+          const response = await fetch(`${jaeger}/api/traces/${traceIds.at(-1)}`);
+          const body = response.ok ? ((await response.json()) as { data: { processes: Record<string, { serviceName: string }> }[] }) : { data: [] };
+          services = body.data.flatMap((t) => Object.values(t.processes).map((p) => p.serviceName));
+          return services.includes("hft-order-service");
+        },
+        () => `trace ${traceIds.at(-1)} in Jaeger with the order service's spans (services so far: ${services.join(", ")})`,
+        30_000,
+      );
     }
   });
 });

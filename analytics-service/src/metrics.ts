@@ -2,7 +2,8 @@
  * The analytics service's own Prometheus series, beside the gRPC call metrics and Node's process
  * metrics in the same registry.
  */
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { MetricsRegistry } from "@hft/service-kit";
 import { secondBuckets } from "@hft/service-kit";
 
 export class AnalyticsMetrics {
@@ -15,7 +16,7 @@ export class AnalyticsMetrics {
   /** Messages read, by what became of them: applied, duplicate or rejected. */
   readonly messages: Counter<"result">;
 
-  constructor(registry: Registry) {
+  constructor(registry: MetricsRegistry) {
     this.consumerLag = new Gauge({
       name: "analytics_consumer_lag",
       help: "Messages of hft.executions.v1 after the offset committed with the figures, per partition.",

@@ -6,8 +6,8 @@
  * reason in the `hft-reason` trailer.
  */
 import * as grpc from "@grpc/grpc-js";
+import type { MetricsRegistry } from "@hft/service-kit";
 import type { DescMessage } from "@bufbuild/protobuf";
-import type { Registry } from "prom-client";
 import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, violationsOfBytes } from "@hft/service-kit";
 import { file_grpc_health_v1_health } from "@hft/contract/es/grpc/health/v1/health_pb.js";
 import {
@@ -125,7 +125,7 @@ export function analyticsServiceHandlers({ reads, names, verify, logger, now = (
  * The analytics service's gRPC server: AnalyticsService, the health service (NOT_SERVING until
  * the caller says otherwise), server reflection, and call metrics in `registry`.
  */
-export function createAnalyticsServer(deps: AnalyticsServiceDeps & { readonly registry: Registry }): { server: grpc.Server; health: ServerHealth } {
+export function createAnalyticsServer(deps: AnalyticsServiceDeps & { readonly registry: MetricsRegistry }): { server: grpc.Server; health: ServerHealth } {
   const server = new grpc.Server({
     "grpc.keepalive_time_ms": 30_000,
     "grpc.max_receive_message_length": 1 << 20,

@@ -1,10 +1,11 @@
 import type { DescService } from "@bufbuild/protobuf";
+import { traceExemplar } from "@hft/otel";
+import type { MetricsRegistry } from "@hft/service-kit";
 import { Code, createContextValues } from "@connectrpc/connect";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from "@opentelemetry/api";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Identity, Logger, TokenVerifier } from "@hft/service-kit";
 import { bearerToken } from "@hft/service-kit";
-import type { Registry } from "prom-client";
 import type { Admission } from "./admission.js";
 import type { BackendRoutes } from "./backends.js";
 import { createCors } from "./cors.js";
@@ -29,7 +30,7 @@ export interface GatewayHandlerOptions {
   readonly verify: TokenVerifier;
   readonly checkHealth: () => Promise<HealthReport>;
   readonly openApi: object;
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly corsOrigins: readonly string[];
@@ -144,7 +145,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
     // Without tracing (no SDK) the span carries no context: a new traceparent still correlates the backends' logs.
     req.headers.traceparent = carrier.traceparent ?? traceparentOf(headerValue(req.headers.traceparent));
     res.once("finish", () => {
-      metrics.httpDuration.observe({ route: routeLabel, method: req.method ?? "", status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      metrics.httpDuration.observe({ labels: { route: routeLabel, method: req.method ?? "", status: String(res.statusCode) }, value: (performance.now() - started) / 1000, exemplarLabels: traceExemplar() });
       span.setAttribute("http.response.status_code", res.statusCode);
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();

@@ -1,9 +1,9 @@
 import { AnalyticsService } from "@hft/contract/es/hft/v1/analytics_service_pb.js";
+import type { MetricsRegistry } from "@hft/service-kit";
 import { MarketDataService } from "@hft/contract/es/hft/v1/market_data_service_pb.js";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import { type Logger, createMetricsRegistry, createRedisClient, createTokenVerifier } from "@hft/service-kit";
 import { setMaxListeners } from "node:events";
-import type { Registry } from "prom-client";
 import { createAdmission } from "./admission.js";
 import { createBackendRoutes } from "./backends.js";
 import type { GatewayConfig } from "./config.js";
@@ -20,7 +20,7 @@ import { createWebSocketHub } from "./websocket-hub.js";
 
 export interface RunningGateway {
   readonly address: string;
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   /** SIGTERM's work: streams and WebSockets told to go, listeners closed, backends disconnected. */
   close(): Promise<void>;
 }

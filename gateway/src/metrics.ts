@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { MetricsRegistry } from "@hft/service-kit";
 import { secondBuckets } from "@hft/service-kit";
 
 /** The gateway's own series, registered in the service's registry. */
@@ -12,13 +13,14 @@ export class GatewayMetrics {
   readonly wsConnections: Gauge;
   readonly wsDropped: Counter<"reason">;
 
-  constructor(registry: Registry) {
+  constructor(registry: MetricsRegistry) {
     this.httpDuration = new Histogram({
       name: "hft_gateway_http_request_duration_seconds",
       help: "HTTP requests served by the gateway, by route template, method and status, from the request to the end of the response.",
       labelNames: ["route", "method", "status"],
       buckets: secondBuckets,
       registers: [registry],
+      enableExemplars: true,
     });
     this.rpcDuration = new Histogram({
       name: "hft_gateway_rpc_duration_seconds",
@@ -26,6 +28,7 @@ export class GatewayMetrics {
       labelNames: ["rpc", "protocol", "code"],
       buckets: secondBuckets,
       registers: [registry],
+      enableExemplars: true,
     });
     this.rateLimited = new Counter({ name: "hft_gateway_rate_limited_total", help: "Requests refused by the rate limit (429 / RESOURCE_EXHAUSTED).", registers: [registry] });
     this.rateLimitDegraded = new Counter({

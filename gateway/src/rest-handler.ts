@@ -1,4 +1,5 @@
 import { type DescMethodServerStreaming, type DescMethodUnary, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { traceExemplar } from "@hft/otel";
 import { Code } from "@connectrpc/connect";
 import { type Logger, violationsOf } from "@hft/service-kit";
 import type { Admission } from "./admission.js";
@@ -113,7 +114,7 @@ export function createRestHandler(options: RestHandlerOptions) {
         writeError(res, clientError, extra);
       }
     } finally {
-      metrics.rpcDuration.observe({ rpc, protocol: "rest", code }, (performance.now() - started) / 1000);
+      metrics.rpcDuration.observe({ labels: { rpc, protocol: "rest", code }, value: (performance.now() - started) / 1000, exemplarLabels: traceExemplar() });
     }
   };
 

@@ -1,4 +1,5 @@
 import type { DescMethod, DescMethodBiDiStreaming, DescMethodClientStreaming, DescMethodServerStreaming, DescMethodUnary, DescService, Message } from "@bufbuild/protobuf";
+import { traceExemplar } from "@hft/otel";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, createContextKey } from "@connectrpc/connect";
 import type { Logger } from "@hft/service-kit";
 import type { Admission, Admitted } from "./admission.js";
@@ -62,7 +63,7 @@ export function createRpcRoutes(options: RpcProxyOptions): (router: ConnectRoute
 
   function observe(method: DescMethod, ctx: HandlerContext, started: number, error: unknown) {
     const code = error === undefined ? "ok" : codeName(error instanceof ConnectError || error instanceof GatewayError ? error.code : Code.Internal);
-    metrics.rpcDuration.observe({ rpc: `${method.parent.typeName}/${method.name}`, protocol: ctx.protocolName, code }, (performance.now() - started) / 1000);
+    metrics.rpcDuration.observe({ labels: { rpc: `${method.parent.typeName}/${method.name}`, protocol: ctx.protocolName, code }, value: (performance.now() - started) / 1000, exemplarLabels: traceExemplar() });
   }
 
   return function routes(router) {

@@ -1,6 +1,6 @@
 import * as http from "node:http";
+import { emptyMetricsRegistry } from "@hft/service-kit";
 import { createRouterTransport } from "@connectrpc/connect";
-import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
@@ -29,7 +29,7 @@ async function hubWith(maxBufferedBytes: number) {
   );
   const backends = { backendOf: () => ({ transport }), services: [], close() {} } as unknown as BackendRoutes;
   const admit: Admission = async () => ({ identity: { account: "alice", role: "trader" }, token: "t", rate: { allowed: true, limit: 1, remaining: 1, resetMs: 1, degraded: false }, rateHeaders: {} });
-  const metrics = new GatewayMetrics(new Registry());
+  const metrics = new GatewayMetrics(emptyMetricsRegistry());
   const hub = createWebSocketHub({ backends, admit, metrics, logger: createLogger({ service: "test", level: "silent" }), heartbeatMs: 60_000, maxBufferedBytes, maxMessageBytes: 4096 });
   const server = http.createServer();
   server.on("upgrade", hub.handleUpgrade);

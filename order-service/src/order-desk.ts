@@ -5,11 +5,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode, type Tracer, context, trace } from "@opentelemetry/api";
-import { peerServiceTracer } from "@hft/otel";
+import { peerServiceTracer, traceExemplar } from "@hft/otel";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { Registry } from "prom-client";
-import { DecimalError, type Identity, formatScaled, fromUnits, toUnits } from "@hft/service-kit";
+import { DecimalError, type Identity, emptyMetricsRegistry, formatScaled, fromUnits, toUnits } from "@hft/service-kit";
 import type { CommandAck } from "@hft/contract/grpc/hft/v1/engine_service.js";
 import {
   type CancelAllOrdersRequest,
@@ -65,7 +64,7 @@ export class OrderDesk {
 
   constructor(private readonly options: OrderDeskOptions) {
     this.rateLimiter = options.rateLimiter ?? new OrderRateLimiter();
-    this.metrics = options.metrics ?? new OrderMetrics(new Registry(), options.pool);
+    this.metrics = options.metrics ?? new OrderMetrics(emptyMetricsRegistry(), options.pool);
     this.clientOrderIds = new ClientOrderIds({
       pool: options.pool,
       catalog: options.catalog,
@@ -276,11 +275,10 @@ export class OrderDesk {
       else this.metrics.executionErrors.inc({ operation, kind: error instanceof EngineUnavailableError ? "engine_unavailable" : "internal" });
       throw error;
     } finally {
-      this.metrics.processing.observe({ operation, stage: "total" }, microsSince(start));
+      this.metrics.processing.observe({ labels: { operation, stage: "total" }, value: microsSince(start), exemplarLabels: traceExemplar() });
     }
   }
 
-  /** Sends a command to the shard's engine and waits for its durable acknowledgement. */
   /**
    * Sends a command to the shard's engine and waits for its durable acknowledgement. The wait is
    * the engine's span in the caller's trace (service hft-engine, from hand-over to acknowledgement,
@@ -305,7 +303,7 @@ export class OrderDesk {
       throw error;
     } finally {
       span.end();
-      this.metrics.processing.observe({ operation, stage: "engine" }, microsSince(start));
+      this.metrics.processing.observe({ labels: { operation, stage: "engine" }, value: microsSince(start), exemplarLabels: traceExemplar() });
     }
   }
 

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import type { MetricsRegistry } from "@hft/service-kit";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -6,7 +7,6 @@ import * as grpc from "@grpc/grpc-js";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
-import type { Registry } from "prom-client";
 import {
   createKafkaClient,
   createLogger,
@@ -73,7 +73,7 @@ let server: grpc.Server;
 let client: OrderServiceClient;
 let redis: Redis;
 let redisKeyPrefix: string;
-let registry: Registry;
+let registry: MetricsRegistry;
 let address: string;
 let feed: OrderUpdateFeed;
 /** Set by a test to lose the next batch's publish, as a leader dying after COMMIT would. */

@@ -5,9 +5,9 @@
  * names what is wrong.
  */
 import * as grpc from "@grpc/grpc-js";
+import type { MetricsRegistry } from "@hft/service-kit";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { file_grpc_health_v1_health } from "@hft/contract/es/grpc/health/v1/health_pb.js";
-import type { Registry } from "prom-client";
 import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, violationsOfBytes } from "@hft/service-kit";
 import {
   CancelAllOrdersRequestSchema,
@@ -159,7 +159,7 @@ export function marketDataHandlers({ marketData, verify, logger }: Pick<OrderSer
  * The order service's gRPC server: OrderService, MarketDataService, the health service (NOT_SERVING until the
  * caller says otherwise), server reflection, and call metrics in `registry`.
  */
-export function createOrderServer(deps: OrderServiceDeps & { readonly registry: Registry }): { server: grpc.Server; health: ServerHealth } {
+export function createOrderServer(deps: OrderServiceDeps & { readonly registry: MetricsRegistry }): { server: grpc.Server; health: ServerHealth } {
   const server = new grpc.Server({
     "grpc.keepalive_time_ms": 30_000,
     "grpc.max_receive_message_length": 4 << 20,

@@ -8,7 +8,8 @@ import { type DescFile, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Histogram } from "prom-client";
+import type { MetricsRegistry } from "./metrics.js";
 import type { Logger } from "./logger.js";
 import { secondBuckets } from "./metrics.js";
 
@@ -68,7 +69,7 @@ const callType = (method: grpc.ServerMethodDefinition<unknown, unknown>) =>
  * A server interceptor counting calls started and handled (by status code), messages in and out,
  * and the time from a call's start to its status, per service and method.
  */
-export function grpcServerMetrics(registry: Registry): grpc.ServerInterceptor {
+export function grpcServerMetrics(registry: MetricsRegistry): grpc.ServerInterceptor {
   const labelNames = ["grpc_service", "grpc_method", "grpc_type"] as const;
   const started = new Counter({ name: "grpc_server_started_total", help: "RPCs started on the server.", labelNames, registers: [registry] });
   const handled = new Counter({

@@ -1,5 +1,5 @@
 import { type Server, createServer } from "node:http";
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { type OpenMetricsContentType, Registry, collectDefaultMetrics } from "prom-client";
 
 export interface MetricsRegistryOptions {
   /** The service name, a default label on every series. */
@@ -8,13 +8,23 @@ export interface MetricsRegistryOptions {
   readonly processMetrics?: boolean;
 }
 
+/** A service's registry: OpenMetrics exposition, the format that carries exemplars (trace ids on histogram buckets). */
+export type MetricsRegistry = Registry<OpenMetricsContentType>;
+
+/** An empty registry of the services' kind, for metrics a test creates without a service. */
+export function emptyMetricsRegistry(): MetricsRegistry {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return registry;
+}
+
 /**
  * Creates the registry a service registers all its metrics in and serves at `/metrics`. One
  * registry per service (not prom-client's global one) keeps tests that start several services in
  * one process from colliding.
  */
-export function createMetricsRegistry(options: MetricsRegistryOptions): Registry {
-  const registry = new Registry();
+export function createMetricsRegistry(options: MetricsRegistryOptions): MetricsRegistry {
+  const registry = emptyMetricsRegistry();
   registry.setDefaultLabels({ service: options.service });
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   return registry;
@@ -30,7 +40,7 @@ export const secondBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0
  * Serves `registry` at GET /metrics on `hostPort` ("127.0.0.1:9465"; port 0 picks a free one).
  * Resolves once listening, with the address it listens on.
  */
-export async function serveMetrics(registry: Registry, hostPort: string): Promise<{ server: Server; address: string }> {
+export async function serveMetrics(registry: MetricsRegistry, hostPort: string): Promise<{ server: Server; address: string }> {
   const server = createServer((request, response) => {
     if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
       response.writeHead(404, { "content-type": "text/plain" }).end("not found; metrics are at GET /metrics\n");
