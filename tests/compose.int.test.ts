@@ -235,6 +235,15 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("uses images that expose those ports, and the engine image's own health check", async () => {
+    for (const [name, service] of Object.entries(project.services)) {
+      if (!service.build || name === "migrate") continue;
+      const image = await imageOf(service);
+      for (const port of declaredPorts(service)) expect(image.expose, `${name} ${port}`).toContain(port);
+    }
+    expect((await imageOf(project.services.engine!)).healthcheck).toEqual(project.services.engine!.healthcheck!.test.slice(1));
+  });
+
   it("publishes only the gateway, Grafana, the Jaeger UI and Prometheus, on 127.0.0.1", () => {
     const published = Object.entries(project.services).filter(([, s]) => (s.ports ?? []).length > 0);
     expect(published.map(([name]) => name).sort()).toEqual(["gateway", "grafana", "jaeger", "prometheus"]);
