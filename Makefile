@@ -33,11 +33,11 @@ migrate: ## apply pending database migrations
 migrate-status: ## list migrations and their state
 	npm run --silent migrate -- status
 
-backup: ## take a backup with scripts/backup.sh (ARGS passed on; see docs/RUNBOOK.md)
-	bash scripts/backup.sh $(ARGS)
+backup: ## back up the database and the engine's journal and snapshots into .run/backups (ARGS="--format plain --retention-days 30 ...")
+	bash scripts/backup.sh --engine-dir .run/engine $(ARGS)
 
-restore: ## restore a backup: make restore FILE=<backup> [ARGS=--yes]
-	bash scripts/restore.sh $(FILE) $(ARGS)
+restore: ## restore backups: make restore FILE="<hft-db-*.dump> [<hft-engine-*.tar.gz>]" [ARGS=--yes]
+	bash scripts/restore.sh $(ARGS) $(FILE)
 
 token: ## print a local dev token: make token ACCOUNT=alice ROLE=trader (viewer|trader|admin)
 	@test -n "$(ACCOUNT)" || { echo "usage: make token ACCOUNT=<name> [ROLE=viewer|trader|admin]" >&2; exit 2; }

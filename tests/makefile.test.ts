@@ -73,8 +73,8 @@ describe("Makefile", () => {
     const planned = async (...args: string[]) => (await make(["-n", ...args])).stdout.replace(/ +$/gm, "");
     expect(await planned("logs", "SERVICE=gateway")).toBe("bash scripts/logs.sh gateway\n");
     expect(await planned("health", "ARGS=--json")).toBe("bash scripts/monitor.sh --json\n");
-    expect(await planned("backup", "ARGS=--format=plain")).toBe("bash scripts/backup.sh --format=plain\n");
-    expect(await planned("restore", "FILE=.run/backups/x.dump.gz", "ARGS=--yes")).toBe("bash scripts/restore.sh .run/backups/x.dump.gz --yes\n");
+    expect(await planned("backup", "ARGS=--format=plain")).toBe("bash scripts/backup.sh --engine-dir .run/engine --format=plain\n");
+    expect(await planned("restore", "FILE=.run/backups/x.dump", "ARGS=--yes")).toBe("bash scripts/restore.sh --yes .run/backups/x.dump\n");
     expect(await planned("bench")).toBe("bash scripts/bench.sh all\n");
     expect(await planned("bench", "BENCH=replay", "ARGS=--runs=1")).toBe("bash scripts/bench.sh replay --runs=1\n");
     expect(await planned("load", "ARGS=--orders=1000")).toBe("bash scripts/bench.sh orders --orders=1000\n");
