@@ -9,9 +9,9 @@ packages=(
   # C++ engine toolchain and libraries
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcpp-httplib-dev libssl-dev
   # tools the scripts use
-  curl ca-certificates procps netcat-openbsd jq
+  curl ca-certificates procps netcat-openbsd jq openssl
 )
 
 missing=()
