@@ -1,7 +1,9 @@
+import * as grpc from "@grpc/grpc-js";
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
 import { Redis, type RedisOptions } from "ioredis";
 import pg from "pg";
 import type { Logger } from "./logger.js";
+import type { ClientTls } from "./tls.js";
 
 export interface PostgresPoolOptions {
   readonly url: string;
@@ -70,4 +72,14 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     };
   }
   return new Kafka(config);
+}
+
+/**
+ * The credentials of an internal gRPC client: TLS verifying the server against `tls.ca` under the
+ * host of the address dialed (so a server's certificate must name that host or IP), presenting
+ * `tls.cert` when set (mutual TLS); plaintext without `tls`.
+ */
+export function grpcChannelCredentials(tls?: ClientTls): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
 }

@@ -1,8 +1,11 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ConfigError, env, kafkaConfig, loadConfig, postgresConfig, redisConfig, serviceConfig } from "./config.js";
+import { type ConfigShape, ConfigError, developmentSecrets, env, kafkaConfig, loadConfig, postgresConfig, redisConfig, serviceConfig } from "./config.js";
 
 const shape = { ...serviceConfig, ...postgresConfig, ...redisConfig, ...kafkaConfig, GRPC_PORT: env.port() };
 const good = {
@@ -12,9 +15,9 @@ const good = {
   GRPC_PORT: "50051",
 };
 
-function problemsOf(envVars: NodeJS.ProcessEnv): readonly string[] {
+function problemsOf(envVars: NodeJS.ProcessEnv, shapeOf: ConfigShape = shape): readonly string[] {
   try {
-    loadConfig(shape, envVars);
+    loadConfig(shapeOf, envVars);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -87,5 +90,66 @@ describe("loadConfig", () => {
       'REDIS_URL_FILE: cannot read "/nonexistent/redis-url" (ENOENT)',
     ]);
     expect(problemsOf({ ...good, REDIS_URL_FILE: "/etc/hostname" })).toEqual(["REDIS_URL: set either REDIS_URL or REDIS_URL_FILE, not both"]);
+  });
+});
+
+describe("loadConfig in production", () => {
+  const secrets = { ...shape, API_SECRET: env.secret(32), OPTIONAL_SECRET: env.secret(32).optional() };
+  const production = { ...good, NODE_ENV: "production", DATABASE_URL: "postgres://hft:Vq3-prod-password@db.internal/hft", API_SECRET: "a-production-secret-of-forty-characters!" };
+  const [developmentSecret] = developmentSecrets;
+
+  it("takes production secrets, and leaves an optional one unset", () => {
+    expect(loadConfig(secrets, production)).toMatchObject({ API_SECRET: production.API_SECRET, OPTIONAL_SECRET: undefined });
+  });
+
+  it("refuses a development secret, naming the variable but not the value", () => {
+    const problems = problemsOf({ ...production, API_SECRET: developmentSecret, OPTIONAL_SECRET: developmentSecret }, secrets);
+    expect(problems).toEqual([
+      "API_SECRET: the local development value from .env.example is refused in production; set the production secret in API_SECRET or API_SECRET_FILE",
+      "OPTIONAL_SECRET: the local development value from .env.example is refused in production; set the production secret in OPTIONAL_SECRET or OPTIONAL_SECRET_FILE",
+    ]);
+    expect(problems.join("\n")).not.toContain(developmentSecret);
+  });
+
+  it("refuses a development secret read from X_FILE", async () => {
+    const file = join(await mkdtemp(join(tmpdir(), "config-")), "api-secret");
+    await writeFile(file, `${developmentSecret}\n`);
+    const { API_SECRET: _omitted, ...rest } = production;
+    expect(problemsOf({ ...rest, API_SECRET_FILE: file }, secrets)).toEqual([
+      "API_SECRET: the local development value from .env.example is refused in production; set the production secret in API_SECRET or API_SECRET_FILE",
+    ]);
+  });
+
+  it("refuses a secret's default", () => {
+    const defaulted = { ...shape, API_SECRET: env.secret(8).default("built-in-default") };
+    expect(loadConfig(defaulted, good).API_SECRET).toBe("built-in-default");
+    expect(problemsOf({ ...production, API_SECRET: undefined }, defaulted)).toEqual([
+      "API_SECRET: a secret has no default in production; set API_SECRET or API_SECRET_FILE",
+    ]);
+  });
+
+  it("refuses a URL whose password is the local stack's, without echoing it", () => {
+    expect(problemsOf({ ...production, DATABASE_URL: good.DATABASE_URL }, secrets)).toEqual([
+      "DATABASE_URL: the URL's password is the local development one, refused in production; set the production URL in DATABASE_URL or DATABASE_URL_FILE",
+    ]);
+  });
+
+  it("takes development values outside production", () => {
+    expect(loadConfig(secrets, { ...production, NODE_ENV: "development", DATABASE_URL: good.DATABASE_URL, API_SECRET: developmentSecret }).API_SECRET).toBe(developmentSecret);
+  });
+
+  it("knows every secret .env.example ships", () => {
+    const example = parseEnv(readFileSync(fileURLToPath(new URL("../../.env.example", import.meta.url)), "utf8"));
+    const shipped = Object.entries(example).flatMap(([name, value = ""]) => {
+      if (/SECRET|PASSWORD|TOKEN_KEY/.test(name)) return [value];
+      try {
+        const password = new URL(value).password;
+        return password ? [decodeURIComponent(password)] : [];
+      } catch {
+        return [];
+      }
+    });
+    expect(shipped.length).toBeGreaterThanOrEqual(3);
+    for (const value of shipped) expect(developmentSecrets).toContain(value);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { tlsProblems } from "./tls.js";
 
 /** A configuration schema: one zod type per environment variable, keyed by the variable's name. */
 export type ConfigShape = Record<string, z.ZodType>;
@@ -20,12 +21,67 @@ export class ConfigError extends Error {
 
 const secretName = /SECRET|PASSWORD|TOKEN|PRIVATE|_KEY$/;
 
+/** The types made by `env.secret`: their variables are refused development values in production. */
+const secretTypes = new WeakSet<z.ZodType>();
+
+/**
+ * The secret values `.env.example` ships for local development (and the local stack's database
+ * password). With `NODE_ENV=production` a secret holding one of them, or a URL with one as its
+ * password, stops the process. config.test.ts keeps this list in step with `.env.example`.
+ */
+export const developmentSecrets: readonly string[] = [
+  "local-development-secret-change-me-0123456789",
+  "local-development-page-token-key-0123456789",
+  "hft",
+];
+
+/** The type under `.optional()` and `.default()`, where `env.secret` marked it. */
+function baseType(type: z.ZodType): z.ZodType {
+  if (type instanceof z.ZodOptional || type instanceof z.ZodDefault) return baseType(type.unwrap() as z.ZodType);
+  return type;
+}
+
+function urlPassword(value: string): string | undefined {
+  try {
+    const password = new URL(value).password;
+    return password === "" ? undefined : decodeURIComponent(password);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * In production, a secret takes no default and no development value: every secret comes from its
+ * variable or its `X_FILE`, and none is one `.env.example` ships.
+ */
+function productionProblems(shape: ConfigShape, raw: Readonly<Record<string, string | undefined>>, result: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  for (const [name, type] of Object.entries(shape)) {
+    const value = raw[name];
+    const secret = secretTypes.has(baseType(type));
+    if (secret && value === undefined && result[name] !== undefined) {
+      problems.push(`${name}: a secret has no default in production; set ${name} or ${name}_FILE`);
+    } else if (secret && value !== undefined && developmentSecrets.includes(value)) {
+      problems.push(`${name}: the local development value from .env.example is refused in production; set the production secret in ${name} or ${name}_FILE`);
+    } else if (value !== undefined) {
+      const password = urlPassword(value);
+      if (password !== undefined && developmentSecrets.includes(password)) {
+        problems.push(`${name}: the URL's password is the local development one, refused in production; set the production URL in ${name} or ${name}_FILE`);
+      }
+    }
+  }
+  return problems;
+}
+
 /**
  * Reads and validates the variables of `shape` from `env`, once, at start.
  *
  * For each variable `X`, a file named by `X_FILE` may hold the value instead (Docker and
  * Kubernetes secrets); setting both is an error, because which one wins would be a guess. Values of
- * variables whose names look secret are never echoed in errors, and passwords in URLs are masked.
+ * secrets and of variables whose names look secret are never echoed in errors, and passwords in
+ * URLs are masked. Once every variable is valid on its own, the TLS files are checked together
+ * (`tlsProblems`), and with `NODE_ENV=production` no secret may be missing, defaulted or a
+ * development value.
  */
 export function loadConfig<S extends ConfigShape>(shape: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
   const problems: string[] = [];
@@ -57,9 +113,14 @@ export function loadConfig<S extends ConfigShape>(shape: S, env: NodeJS.ProcessE
       continue;
     }
     const value = raw[name];
-    const shown = value === undefined ? "it is missing" : secretName.test(name) ? "got a value that is not shown" : `got "${maskUrlPassword(value)}"`;
+    const hidden = secretName.test(name) || secretTypes.has(baseType(type));
+    const shown = value === undefined ? "it is missing" : hidden ? "got a value that is not shown" : `got "${maskUrlPassword(value)}"`;
     const expected = parsed.error.issues.map((issue) => issue.message).join("; ");
     problems.push(`${name}: ${expected}; ${shown}`);
+  }
+  if (problems.length === 0) {
+    problems.push(...tlsProblems(result));
+    if ((result.NODE_ENV ?? env.NODE_ENV) === "production") problems.push(...productionProblems(shape, raw, result));
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return result as ConfigOf<S>;
@@ -131,6 +192,15 @@ export const env = {
     z.enum(values, { error: `expected one of ${values.join(", ")}` }),
   /** A non-empty string of at least `minLength` characters. */
   text: (minLength = 1) => z.string({ error: "expected a value" }).min(minLength, { error: `expected at least ${minLength} characters` }),
+  /**
+   * A secret of at least `minLength` characters: never echoed in errors, and in production never
+   * defaulted nor one of the {@link developmentSecrets}.
+   */
+  secret: (minLength = 1) => {
+    const type = env.text(minLength);
+    secretTypes.add(type);
+    return type;
+  },
 } as const;
 
 /** Variables every service shares: where it runs and how it logs. */

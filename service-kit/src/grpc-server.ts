@@ -12,6 +12,7 @@ import { Counter, Histogram } from "prom-client";
 import type { MetricsRegistry } from "./metrics.js";
 import type { Logger } from "./logger.js";
 import { secondBuckets } from "./metrics.js";
+import type { ServerTls } from "./tls.js";
 
 /**
  * Adds server reflection for `services` (fully qualified names, grpc.health.v1.Health among
@@ -32,20 +33,29 @@ export function addReflection(server: grpc.Server, services: readonly string[], 
   new ReflectionService(definition as unknown as ConstructorParameters<typeof ReflectionService>[0], { services: [...services] }).addToServer(server);
 }
 
-/** The health service, answering for the server ("") and each named service with one status. */
 /**
- * For a process's entry point: binds `server` to `address` (plaintext, loopback or behind a
- * proxy), or logs why it cannot and exits 1.
+ * The credentials of a gRPC listener: TLS with `tls`'s certificate (client certificates signed by
+ * `tls.clientCa` required when it is set: mutual TLS), or plaintext without `tls`.
  */
-export async function listenOrExit(server: grpc.Server, address: string, logger: Logger): Promise<void> {
+export function grpcServerCredentials(tls?: ServerTls): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
+}
+
+/**
+ * For a process's entry point: binds `server` to `address`, with TLS when `tls` is given (else
+ * plaintext: loopback or behind a proxy), or logs why it cannot and exits 1.
+ */
+export async function listenOrExit(server: grpc.Server, address: string, logger: Logger, tls?: ServerTls): Promise<void> {
   await new Promise<void>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+    server.bindAsync(address, grpcServerCredentials(tls), (error) => (error ? reject(error) : resolve())),
   ).catch((error: Error) => {
     logger.fatal({ err: error }, `cannot listen on ${address}`);
     process.exit(1);
   });
 }
 
+/** The health service, answering for the server ("") and each named service with one status. */
 export class ServerHealth {
   private readonly health: HealthImplementation;
 

@@ -1,5 +1,7 @@
-import { type Server, createServer } from "node:http";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { type Server as TlsServer, createServer as createTlsServer } from "node:https";
 import { type OpenMetricsContentType, Registry, collectDefaultMetrics } from "prom-client";
+import { type ServerTls, tlsServerOptions } from "./tls.js";
 
 export interface MetricsRegistryOptions {
   /** The service name, a default label on every series. */
@@ -37,11 +39,12 @@ export const microsecondBuckets = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_00
 export const secondBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * Serves `registry` at GET /metrics on `hostPort` ("127.0.0.1:9465"; port 0 picks a free one).
- * Resolves once listening, with the address it listens on.
+ * Serves `registry` at GET /metrics on `hostPort` ("127.0.0.1:9465"; port 0 picks a free one),
+ * over HTTPS when `tls` is given (a scraper then needs a client certificate if `tls.clientCa` is
+ * set). Resolves once listening, with the address it listens on.
  */
-export async function serveMetrics(registry: MetricsRegistry, hostPort: string): Promise<{ server: Server; address: string }> {
-  const server = createServer((request, response) => {
+export async function serveMetrics(registry: MetricsRegistry, hostPort: string, tls?: ServerTls): Promise<{ server: Server | TlsServer; address: string }> {
+  const respond = (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
       response.writeHead(404, { "content-type": "text/plain" }).end("not found; metrics are at GET /metrics\n");
       return;
@@ -50,7 +53,8 @@ export async function serveMetrics(registry: MetricsRegistry, hostPort: string):
       (text) => response.writeHead(200, { "content-type": registry.contentType }).end(text),
       (error: Error) => response.writeHead(500, { "content-type": "text/plain" }).end(`collecting metrics failed: ${error.message}\n`),
     );
-  });
+  };
+  const server = tls ? createTlsServer(tlsServerOptions(tls), respond) : createServer(respond);
   const separator = hostPort.lastIndexOf(":");
   const host = hostPort.slice(0, separator).replace(/^\[(.*)\]$/, "$1");
   await new Promise<void>((resolve, reject) => {
