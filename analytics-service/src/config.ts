@@ -3,12 +3,14 @@
  * its own, validated once at start by `loadConfig` (a bad value stops the process naming it).
  * The rebuild command reads the same variables, so it rebuilds what the service serves.
  */
-import { type ConfigShape, env, kafkaConfig, postgresConfig, serviceConfig } from "@hft/service-kit";
+import { type ConfigShape, env, kafkaConfig, postgresConfig, serviceConfig, tlsServerConfig } from "@hft/service-kit";
 
 export const analyticsConfigShape = {
   ...serviceConfig,
   ...postgresConfig,
   ...kafkaConfig,
+  // TLS on the gRPC and metrics listeners; with TLS_CLIENT_CA_FILE, client certificates required.
+  ...tlsServerConfig,
   ANALYTICS_SERVICE_LISTEN: env.hostPort().default("127.0.0.1:50071"),
   ANALYTICS_SERVICE_METRICS_LISTEN: env.hostPort().default("127.0.0.1:9466"),
   // The order service's executions topic and this service's consumer group.
@@ -18,6 +20,6 @@ export const analyticsConfigShape = {
   ANALYTICS_MAX_BATCH_BYTES: env.int(1_024, 64 << 20).default(1 << 20),
   AUTH_ISSUER: env.text(),
   AUTH_AUDIENCE: env.text(),
-  AUTH_HS256_SECRET: env.text(32).optional(),
+  AUTH_HS256_SECRET: env.secret(32).optional(),
   AUTH_JWKS_FILE: env.text().optional(),
 } satisfies ConfigShape;

@@ -13,6 +13,8 @@ import {
   listenOrExit,
   loadConfigOrExit,
   serveMetrics,
+  serverTlsOf,
+  tlsModeOf,
 } from "@hft/service-kit";
 import { analyticsConfigShape } from "./config.js";
 import { ExecutionConsumer, startOffsetsOf } from "./execution-consumer.js";
@@ -59,8 +61,9 @@ const consumer = new ExecutionConsumer({
 const reads = new FigureReads({ pool, tables: LIVE_TABLES, names });
 const { server, health } = createAnalyticsServer({ reads, names, verify, logger, registry });
 
-await listenOrExit(server, config.ANALYTICS_SERVICE_LISTEN, logger);
-const metricsServer = await serveMetrics(registry, config.ANALYTICS_SERVICE_METRICS_LISTEN).catch((error: Error) => {
+const tls = serverTlsOf(config);
+await listenOrExit(server, config.ANALYTICS_SERVICE_LISTEN, logger, tls);
+const metricsServer = await serveMetrics(registry, config.ANALYTICS_SERVICE_METRICS_LISTEN, tls).catch((error: Error) => {
   logger.fatal({ err: error }, `cannot serve metrics on ${config.ANALYTICS_SERVICE_METRICS_LISTEN}`);
   process.exit(1);
 });
@@ -71,7 +74,7 @@ await consumer.start().catch((error: Error) => {
 });
 health.set("SERVING");
 logger.info(
-  { listen: config.ANALYTICS_SERVICE_LISTEN, metrics: `http://${metricsServer.address}/metrics`, topic: config.ANALYTICS_TOPIC, groupId: config.ANALYTICS_GROUP_ID },
+  { listen: config.ANALYTICS_SERVICE_LISTEN, tls: tlsModeOf(tls), metrics: `${tls ? "https" : "http"}://${metricsServer.address}/metrics`, topic: config.ANALYTICS_TOPIC, groupId: config.ANALYTICS_GROUP_ID },
   "analytics service listening",
 );
 

@@ -36,6 +36,8 @@ export interface EngineLinkOptions {
   readonly shard: string;
   /** host:port of the engine, loopback in tests. */
   readonly address: string;
+  /** TLS (mutual with a client certificate) to the engine; plaintext when unset. */
+  readonly credentials?: grpc.ChannelCredentials;
   /** Largest number of commands per OrderFlowRequest. */
   readonly maxBatch?: number;
   /** Reconnect backoff: first and longest wait, in ms. */
@@ -72,7 +74,7 @@ export class EngineLink {
   readonly sent = { batches: 0, commands: 0 };
 
   constructor(private readonly options: EngineLinkOptions) {
-    this.client = new EngineServiceClient(options.address, grpc.credentials.createInsecure(), {
+    this.client = new EngineServiceClient(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
       "grpc.keepalive_time_ms": 10_000,
       "grpc.keepalive_timeout_ms": 5_000,
       "grpc.max_receive_message_length": 64 << 20,

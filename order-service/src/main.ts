@@ -12,8 +12,12 @@ import {
   createPostgresPool,
   createRedisClient,
   createTokenVerifier,
+  clientTlsOf,
+  grpcChannelCredentials,
   listenOrExit,
   loadConfigOrExit,
+  serverTlsOf,
+  tlsModeOf,
 } from "@hft/service-kit";
 import { shutdownTracing } from "@hft/otel";
 import { Catalog } from "./catalog.js";
@@ -43,6 +47,9 @@ const shards = (() => {
   }
 })();
 
+const tls = serverTlsOf(config);
+// One set of credentials for every call to the engines (links, projection, market data).
+const engineCredentials = grpcChannelCredentials(clientTlsOf(config));
 const pool = createPostgresPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: "hft-order-service", logger });
 const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-order-service`, logger });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -64,6 +71,7 @@ const links = new Map(
     new EngineLink({
       shard: shard.name,
       address: shard.address,
+      credentials: engineCredentials,
       onStateChange: (state, reason) => {
         logger.info({ shard: shard.name, state, reason }, "engine link");
         metrics.engineLinkUp.set({ shard: shard.name }, state === "ready" ? 1 : 0);
@@ -98,6 +106,7 @@ const leadership = new Leadership({
         new Projector({
           shard: shard.name,
           engineAddress: shard.address,
+          credentials: engineCredentials,
           pool,
           producer,
           logger,
@@ -131,7 +140,7 @@ const reads = new Reads({
   redis: { client: redis, keyPrefix: config.REDIS_KEY_PREFIX },
   metrics,
 });
-const marketData = new MarketData({ catalog, shards });
+const marketData = new MarketData({ catalog, shards, credentials: engineCredentials });
 const { server, health } = createOrderServer({ desk, reads, feed, marketData, verify, logger, registry });
 // SERVING while some engine shard is reachable and the service is not draining: an order for a
 // shard whose engine is down is refused with UNAVAILABLE on its own.
@@ -140,15 +149,15 @@ function updateHealth(): void {
   health.set(!stopping && [...links.values()].some((link) => link.state === "ready") ? "SERVING" : "NOT_SERVING");
 }
 await feed.start();
-await listenOrExit(server, config.ORDER_SERVICE_LISTEN, logger);
-const metricsServer = await serveMetrics(registry, config.ORDER_SERVICE_METRICS_LISTEN).catch((error: Error) => {
+await listenOrExit(server, config.ORDER_SERVICE_LISTEN, logger, tls);
+const metricsServer = await serveMetrics(registry, config.ORDER_SERVICE_METRICS_LISTEN, tls).catch((error: Error) => {
   logger.fatal({ err: error }, `cannot serve metrics on ${config.ORDER_SERVICE_METRICS_LISTEN}`);
   process.exit(1);
 });
 leadership.start();
 updateHealth();
 logger.info(
-  { listen: config.ORDER_SERVICE_LISTEN, metrics: `http://${metricsServer.address}/metrics`, shards: shards.map((s) => `${s.name}=${s.address}`) },
+  { listen: config.ORDER_SERVICE_LISTEN, tls: tlsModeOf(tls), metrics: `${tls ? "https" : "http"}://${metricsServer.address}/metrics`, shards: shards.map((s) => `${s.name}=${s.address}`) },
   "order service listening",
 );
 

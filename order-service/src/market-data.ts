@@ -43,6 +43,8 @@ const tradingStatuses: Record<Instrument["tradingStatus"], TradingStatus> = {
 export interface MarketDataOptions {
   readonly catalog: Catalog;
   readonly shards: readonly ShardConfig[];
+  /** TLS (mutual with a client certificate) to the engines; plaintext when unset. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 /** A market data stream being relayed: ended with `reason` when the service drains. */
@@ -56,7 +58,7 @@ export class MarketData {
 
   constructor(private readonly options: MarketDataOptions) {
     for (const shard of options.shards) {
-      this.engines.set(shard.name, new EngineServiceClient(shard.address, grpc.credentials.createInsecure(), { "grpc.keepalive_time_ms": 10_000 }));
+      this.engines.set(shard.name, new EngineServiceClient(shard.address, options.credentials ?? grpc.credentials.createInsecure(), { "grpc.keepalive_time_ms": 10_000 }));
     }
   }
 

@@ -30,6 +30,8 @@ export const EXECUTIONS_TOPIC = "hft.executions.v1";
 export interface ProjectorOptions {
   readonly shard: string;
   readonly engineAddress: string;
+  /** TLS (mutual with a client certificate) to the engine; plaintext when unset. */
+  readonly credentials?: grpc.ChannelCredentials;
   readonly pool: pg.Pool;
   readonly producer: Producer;
   readonly logger: Logger;
@@ -57,7 +59,7 @@ export class Projector {
   private caughtUpWaiters: { sequence: bigint; settle: (reached: boolean) => void }[] = [];
 
   constructor(private readonly options: ProjectorOptions) {
-    this.client = new EngineServiceClient(options.engineAddress, grpc.credentials.createInsecure(), {
+    this.client = new EngineServiceClient(options.engineAddress, options.credentials ?? grpc.credentials.createInsecure(), {
       "grpc.keepalive_time_ms": 10_000,
       "grpc.max_receive_message_length": 64 << 20,
     });
