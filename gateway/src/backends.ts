@@ -1,8 +1,10 @@
 import * as net from "node:net";
+import * as tls from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@hft/contract/es/grpc/health/v1/health_pb.js";
+import { type ClientTls, minTlsVersion } from "@hft/service-kit";
 
 /** One backend process serving some of the public services over gRPC. */
 export interface Backend {
@@ -18,6 +20,8 @@ export interface BackendOptions {
   readonly address: string;
   /** Largest message accepted from the backend, in bytes. */
   readonly readMaxBytes: number;
+  /** TLS to the backend, verified against `tls.ca` under the address's host; cleartext (h2c) without it. */
+  readonly tls?: ClientTls;
 }
 
 /**
@@ -26,13 +30,30 @@ export interface BackendOptions {
  * itself after the backend restarts.
  */
 export function createBackend(options: BackendOptions): Backend {
-  const baseUrl = `http://${options.address}`;
+  const baseUrl = `${options.tls ? "https" : "http"}://${options.address}`;
   const [host, port] = [options.address.slice(0, options.address.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1"), Number(options.address.slice(options.address.lastIndexOf(":") + 1))];
+  const secure = options.tls;
   const sessionManager = new Http2SessionManager(
     baseUrl,
     { pingIntervalMs: 10_000, pingIdleConnection: true, pingTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
     // Nagle off: a small response frame must not wait for the ACK of the previous one.
-    { createConnection: () => net.connect({ host, port, noDelay: true }) },
+    {
+      createConnection: secure
+        ? () =>
+            tls
+              .connect({
+                host,
+                port,
+                // The certificate must name the host dialed; SNI carries names only, never an IP.
+                ...(net.isIP(host) === 0 && { servername: host }),
+                ca: secure.ca,
+                ...(secure.cert && secure.key && { cert: secure.cert, key: secure.key }),
+                minVersion: minTlsVersion,
+                ALPNProtocols: ["h2"],
+              })
+              .setNoDelay(true)
+        : () => net.connect({ host, port, noDelay: true }),
+    },
   );
   const transport = createGrpcTransport({ baseUrl, sessionManager, readMaxBytes: options.readMaxBytes });
   return {
@@ -66,11 +87,11 @@ export interface BackendRoutes {
  * Routes each service to the backend at its address; services at the same address share one
  * backend (one HTTP/2 connection), as OrderService and MarketDataService do in the order service.
  */
-export function createBackendRoutes(assignments: readonly { readonly service: DescService; readonly address: string }[], readMaxBytes: number): BackendRoutes {
+export function createBackendRoutes(assignments: readonly { readonly service: DescService; readonly address: string }[], readMaxBytes: number, tls?: ClientTls): BackendRoutes {
   const byAddress = new Map<string, Backend>();
   const services = assignments.map(({ service, address }) => {
     let backend = byAddress.get(address);
-    if (!backend) byAddress.set(address, (backend = createBackend({ address, readMaxBytes })));
+    if (!backend) byAddress.set(address, (backend = createBackend({ address, readMaxBytes, tls })));
     return { service, backend };
   });
   const byService = new Map(services.map((entry) => [entry.service.typeName, entry.backend]));

@@ -3,7 +3,7 @@
  * at start by `loadConfig` (a bad value stops the process naming it).
  */
 import { z } from "zod";
-import { type ConfigOf, type ConfigShape, env, redisConfig, serviceConfig } from "@hft/service-kit";
+import { type ConfigOf, type ConfigShape, env, redisConfig, serviceConfig, tlsClientConfig, tlsServerConfig } from "@hft/service-kit";
 
 /** A comma-separated list of origins (`scheme://host[:port]`), or empty for none. */
 const origins = () =>
@@ -21,6 +21,11 @@ export const gatewayConfigShape = {
   GATEWAY_ORDER_SERVICE: env.hostPort().default("127.0.0.1:50061"),
   GATEWAY_MARKET_DATA_SERVICE: env.hostPort().default("127.0.0.1:50061"),
   GATEWAY_ANALYTICS_SERVICE: env.hostPort().default("127.0.0.1:50071"),
+  // TLS on the public port (HTTP/2 and HTTP/1.1 by ALPN; clients present no certificate) and to
+  // the backends (TLS_CA_FILE; mutual TLS with TLS_CLIENT_CERT_FILE and TLS_CLIENT_KEY_FILE).
+  TLS_CERT_FILE: tlsServerConfig.TLS_CERT_FILE,
+  TLS_KEY_FILE: tlsServerConfig.TLS_KEY_FILE,
+  ...tlsClientConfig,
   // Origins allowed by CORS; empty: no cross-origin browser calls.
   GATEWAY_CORS_ORIGINS: origins().default([]),
   // Requests per identity (token subject, or client address without a token) per window.
@@ -38,7 +43,7 @@ export const gatewayConfigShape = {
   GATEWAY_REDIS_KEY_PREFIX: env.text().default("hft:gateway:"),
   AUTH_ISSUER: env.text(),
   AUTH_AUDIENCE: env.text(),
-  AUTH_HS256_SECRET: env.text(32).optional(),
+  AUTH_HS256_SECRET: env.secret(32).optional(),
   AUTH_JWKS_FILE: env.text().optional(),
   AUTH_JWKS_URL: env.url(["https", "http"]).optional(),
 } satisfies ConfigShape;

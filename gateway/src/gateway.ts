@@ -2,7 +2,7 @@ import { AnalyticsService } from "@hft/contract/es/hft/v1/analytics_service_pb.j
 import type { MetricsRegistry } from "@hft/service-kit";
 import { MarketDataService } from "@hft/contract/es/hft/v1/market_data_service_pb.js";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
-import { type Logger, createMetricsRegistry, createRedisClient, createTokenVerifier } from "@hft/service-kit";
+import { type Logger, clientTlsOf, createMetricsRegistry, createRedisClient, createTokenVerifier, serverTlsOf } from "@hft/service-kit";
 import { setMaxListeners } from "node:events";
 import { createAdmission } from "./admission.js";
 import { createBackendRoutes } from "./backends.js";
@@ -20,6 +20,8 @@ import { createWebSocketHub } from "./websocket-hub.js";
 
 export interface RunningGateway {
   readonly address: string;
+  /** Whether the port serves TLS (https) rather than cleartext. */
+  readonly tls: boolean;
   readonly registry: MetricsRegistry;
   /** SIGTERM's work: streams and WebSockets told to go, listeners closed, backends disconnected. */
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       { service: AnalyticsService, address: config.GATEWAY_ANALYTICS_SERVICE },
     ],
     config.GATEWAY_MAX_BODY_BYTES * 16,
+    clientTlsOf(config),
   );
   // Fail fast while Redis is away: a rate-limit check or a probe must not queue behind reconnects.
   const redis = createRedisClient({ url: config.REDIS_URL, logger, maxRetriesPerRequest: 1 });
@@ -79,9 +82,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     maxTimeoutMs: config.GATEWAY_MAX_TIMEOUT_MS,
     shutdownSignal: shutdown.signal,
   });
-  const server = await startOnePortServer({ listen: config.GATEWAY_LISTEN, handler, onUpgrade: hub.handleUpgrade });
+  const tls = serverTlsOf(config);
+  const server = await startOnePortServer({ listen: config.GATEWAY_LISTEN, handler, onUpgrade: hub.handleUpgrade, tls });
   return {
     address: server.address,
+    tls: tls !== undefined,
     registry,
     async close() {
       shutdown.abort();

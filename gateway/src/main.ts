@@ -16,7 +16,7 @@ const gateway = await startGateway(config, logger).catch((error: Error) => {
   process.exit(1);
 });
 logger.info(
-  { listen: gateway.address, orderService: config.GATEWAY_ORDER_SERVICE, marketDataService: config.GATEWAY_MARKET_DATA_SERVICE, analyticsService: config.GATEWAY_ANALYTICS_SERVICE },
+  { listen: gateway.address, tls: gateway.tls, orderService: config.GATEWAY_ORDER_SERVICE, marketDataService: config.GATEWAY_MARKET_DATA_SERVICE, analyticsService: config.GATEWAY_ANALYTICS_SERVICE },
   "gateway listening",
 );
 
