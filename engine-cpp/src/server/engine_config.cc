@@ -38,7 +38,7 @@ std::vector<std::string> split(const std::string& text) {
 EngineConfig parse_config(int argc, char** argv) {
   static const char* const kFlags[] = {"listen", "data-dir", "shard-symbols", "first-order-id", "group-commit-records",
                                        "group-commit-delay-us", "snapshot-every", "event-log-capacity", "fsync",
-                                       "market-data-trade-queue", "metrics-listen"};
+                                       "market-data-trade-queue", "metrics-listen", "tls-cert", "tls-key", "tls-client-ca"};
   std::map<std::string, std::string> values;
   for (const char* flag : kFlags) {
     std::string variable = std::string("HFT_ENGINE_") + flag;
@@ -82,11 +82,21 @@ EngineConfig parse_config(int argc, char** argv) {
       if (!value.empty() && value.find(':') == std::string::npos)
         throw std::invalid_argument("--metrics-listen: expected host:port or nothing, got \"" + value + "\"");
       config.metrics_listen = value;
+    } else if (flag == "tls-cert") {
+      config.tls_cert = value;
+    } else if (flag == "tls-key") {
+      config.tls_key = value;
+    } else if (flag == "tls-client-ca") {
+      config.tls_client_ca = value;
     } else if (flag == "fsync") {
       if (value != "true" && value != "false") throw std::invalid_argument("--fsync: expected true or false, got \"" + value + "\"");
       config.fsync = value == "true";
     }
   }
+  if (!config.tls_cert.empty() && config.tls_key.empty()) throw std::invalid_argument("--tls-key: expected with --tls-cert (the certificate's private key)");
+  if (config.tls_cert.empty() && !config.tls_key.empty()) throw std::invalid_argument("--tls-cert: expected with --tls-key (the key's certificate)");
+  if (!config.tls_client_ca.empty() && config.tls_cert.empty())
+    throw std::invalid_argument("--tls-client-ca: client certificates are checked only by a TLS listener; give --tls-cert and --tls-key too");
   return config;
 }
 

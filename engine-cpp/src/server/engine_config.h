@@ -20,6 +20,10 @@ struct EngineConfig {
   bool fsync = true;                         // --fsync=false only for benchmarks
   uint64_t market_data_trade_queue = 10'000; // --market-data-trade-queue (trades a slow reader may owe)
   std::string metrics_listen = "127.0.0.1:9464";  // --metrics-listen (empty: no metrics endpoint)
+  // TLS on the gRPC and metrics listeners when a certificate is given (PEM files; see tls_files.h).
+  std::string tls_cert;       // --tls-cert: certificate chain
+  std::string tls_key;        // --tls-key: its private key
+  std::string tls_client_ca;  // --tls-client-ca: clients must present a certificate this CA signed
 };
 
 // Throws std::invalid_argument naming the flag on a bad value or an unknown flag.

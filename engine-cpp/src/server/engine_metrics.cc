@@ -7,6 +7,7 @@
 #include "event_log.h"
 #include "market_data.h"
 #include "pipeline.h"
+#include "tls_files.h"
 
 namespace hft::engine::server {
 
@@ -50,7 +51,7 @@ MetricsServer::MetricsServer(const EngineMetrics& metrics, Pipeline& pipeline, c
 
 MetricsServer::~MetricsServer() { stop(); }
 
-bool MetricsServer::start(const std::string& listen, std::string& error) {
+bool MetricsServer::start(const std::string& listen, const TlsMaterial& tls, std::string& error) {
   const size_t colon = listen.rfind(':');
   const std::string host = listen.substr(0, colon);
   int port = 0;
@@ -63,7 +64,16 @@ bool MetricsServer::start(const std::string& listen, std::string& error) {
     error = "the metrics port of " + listen + " is not a port number";
     return false;
   }
-  http_ = std::make_unique<httplib::Server>();
+  if (tls.enabled()) {
+    http_ = std::make_unique<httplib::SSLServer>([&tls](SSL_CTX& context) { return configure_ssl_context(context, tls); });
+    if (!http_->is_valid()) {
+      error = "cannot set up TLS for the metrics listener on " + listen;
+      http_.reset();
+      return false;
+    }
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
   // httplib's default is SO_REUSEPORT, which would let a second engine share the port silently.
   http_->set_socket_options([](int socket) {
     const int yes = 1;

@@ -20,6 +20,7 @@ class EventLog;
 class MarketDataHub;
 class Pipeline;
 class ReaderPositions;
+struct TlsMaterial;
 
 struct EngineMetrics {
   enum Outcome : size_t { Accepted, Rejected, Refused, kOutcomes };
@@ -39,8 +40,9 @@ class MetricsServer {
                 const ReaderPositions& subscribers);
   ~MetricsServer();
 
-  // Binds `listen` (host:port) and serves on its own thread; false with `error` when it cannot.
-  bool start(const std::string& listen, std::string& error);
+  // Binds `listen` (host:port) and serves on its own thread, over HTTPS when `tls` is enabled;
+  // false with `error` when it cannot.
+  bool start(const std::string& listen, const TlsMaterial& tls, std::string& error);
   void stop();
   int port() const { return port_; }
 

@@ -15,6 +15,7 @@
 #include "engine_service.h"
 #include "hft/engine/clock.h"
 #include "hft/engine/recovery.h"
+#include "tls_files.h"
 
 namespace {
 
@@ -32,8 +33,10 @@ int main(int argc, char** argv) {
   using namespace hft::engine::server;
 
   EngineConfig config;
+  TlsMaterial tls;
   try {
     config = parse_config(argc, argv);
+    tls = load_tls(config);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "hft-engine: invalid configuration: %s\n", e.what());
     return 2;
@@ -78,7 +81,7 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(config.listen, server_credentials(tls), &bound_port);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(64 << 20);
   // Two engines on one port would split the order flow between two books: refuse to share it.
@@ -93,18 +96,19 @@ int main(int argc, char** argv) {
   MetricsServer metrics_server(metrics, pipeline, log, market_data, service.subscribers());
   if (!config.metrics_listen.empty()) {
     std::string error;
-    if (!metrics_server.start(config.metrics_listen, error)) {
+    if (!metrics_server.start(config.metrics_listen, tls, error)) {
       log_json("error", error);
       server->Shutdown();
       market_data.stop();
       pipeline.stop();
       return 1;
     }
-    log_json("info", "metrics on http://" + config.metrics_listen.substr(0, config.metrics_listen.rfind(':')) + ":" +
+    log_json("info", std::string("metrics on ") + (tls.enabled() ? "https" : "http") + "://" + config.metrics_listen.substr(0, config.metrics_listen.rfind(':')) + ":" +
                          std::to_string(metrics_server.port()) + "/metrics");
   }
   server->GetHealthCheckService()->SetServingStatus("hft.v1.EngineService", true);
-  log_json("info", "listening on " + config.listen + " data-dir " + config.data_dir);
+  log_json("info", "listening on " + config.listen + " data-dir " + config.data_dir + " tls " +
+                       (!tls.enabled() ? "plaintext" : tls.client_ca.empty() ? "tls" : "mutual-tls"));
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
