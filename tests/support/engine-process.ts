@@ -37,6 +37,8 @@ export interface StartEngineOptions {
   readonly dataDir?: string;
   readonly port?: number;
   readonly args?: readonly string[];
+  /** The test client's credentials (TLS when the engine is started with --tls-cert); plaintext by default. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 export async function startEngine(options: StartEngineOptions = {}): Promise<EngineProcess> {
@@ -53,7 +55,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-  const client = new EngineServiceClient(address, grpc.credentials.createInsecure());
+  const client = new EngineServiceClient(address, options.credentials ?? grpc.credentials.createInsecure());
   const deadline = Date.now() + 15_000;
   for (;;) {
     const ready = await new Promise<boolean>((resolve) => client.waitForReady(Date.now() + 500, (err) => resolve(!err)));

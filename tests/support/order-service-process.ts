@@ -37,6 +37,8 @@ export interface StartOrderServiceOptions {
   readonly port?: number;
   /** How long to wait for "order service listening". */
   readonly readyTimeoutMs?: number;
+  /** The test client's credentials (TLS when the service is given TLS_CERT_FILE); plaintext by default. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 export async function startOrderService(options: StartOrderServiceOptions): Promise<OrderServiceProcess> {
@@ -79,7 +81,7 @@ export async function startOrderService(options: StartOrderServiceOptions): Prom
     if (running()) child.kill("SIGKILL");
     throw error;
   }
-  const client = new OrderServiceClient(address, grpc.credentials.createInsecure());
+  const client = new OrderServiceClient(address, options.credentials ?? grpc.credentials.createInsecure());
   return {
     address,
     metricsAddress,
