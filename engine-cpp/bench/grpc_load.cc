@@ -4,6 +4,11 @@
 // An ack is sent only once its command is durable, so the latency includes the journal's group
 // commit and fdatasync.
 //
+// Closed loop by default (--window batches in flight per stream). With --rate=N (commands per
+// second over all streams) the load is open: each stream sends its batches at their scheduled
+// times from one thread and reads the acks on another, and a command's latency runs from its
+// scheduled send time, so a slow answer never delays the next send (no coordinated omission).
+//
 // It first defines its instruments, then each stream (own thread, own channel, own TCP
 // connection) sends a bounded flow: passive limit orders a few ticks around a fixed mid, cancels
 // of its own resting orders (by the order ids the acks returned), and aggressive IOC orders that
@@ -23,6 +28,7 @@
 #include <latch>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
@@ -61,12 +67,13 @@ struct Options {
   uint32_t instruments = 8;
   uint64_t seed = 1;
   uint32_t timeout_s = 600;
+  uint64_t rate = 0;  // commands/s over all streams; 0 = closed loop
 };
 
 [[noreturn]] void usage(const char* problem) {
   std::fprintf(stderr,
                "usage: grpc_load [--target=127.0.0.1:50051] [--streams=N] [--batch=N] [--commands=N] [--window=N] [--instruments=N]\n"
-               "                 [--seed=N] [--timeout-s=N]\n%s\n",
+               "                 [--seed=N] [--timeout-s=N] [--rate=COMMANDS_PER_S]\n%s\n",
                problem);
   std::exit(2);
 }
@@ -112,6 +119,7 @@ Options parse(int argc, char** argv) {
     else if (name == "instruments") o.instruments = static_cast<uint32_t>(number(1));
     else if (name == "seed") o.seed = number(0);
     else if (name == "timeout-s") o.timeout_s = static_cast<uint32_t>(number(1));
+    else if (name == "rate") o.rate = number(1);
     else usage(("unknown flag: " + std::string(arg)).c_str());
   }
   if (!loopback(o.target)) usage(("--target must be 127.0.0.1, localhost or [::1] with a port, got " + o.target).c_str());
@@ -170,6 +178,7 @@ class Stream {
     grpc::ClientContext context;
     context.set_deadline(deadline);
     const auto stream = stub->OrderFlow(&context);
+    if (options_.rate > 0) return run_paced(*stream);
 
     v1::OrderFlowRequest request;
     v1::OrderFlowResponse response;
@@ -217,6 +226,66 @@ class Stream {
   }
 
  private:
+  using ReaderWriter = grpc::ClientReaderWriter<v1::OrderFlowRequest, v1::OrderFlowResponse>;
+
+  // Open loop: this thread writes each batch at its scheduled time, a second one reads the acks.
+  // The flow's state (in flight, resting orders) is shared between them under `mutex_`.
+  StreamResult run_paced(ReaderWriter& stream) {
+    const double per_stream = static_cast<double>(options_.rate) / options_.streams;
+    result_.first_send = Clock::now();
+    std::string read_error;
+    std::thread reader([&] { read_error = read_acks(stream); });
+    v1::OrderFlowRequest request;
+    std::string write_error;
+    for (uint64_t sent = 0; sent < commands_;) {
+      const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(options_.batch, commands_ - sent));
+      const auto due = result_.first_send + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(sent) * 1e9 / per_stream));
+      std::this_thread::sleep_until(due);
+      {
+        const std::lock_guard lock(mutex_);
+        request.Clear();
+        for (uint32_t i = 0; i < n; ++i) next(*request.add_commands());
+        for (auto it = in_flight_.end() - n; it != in_flight_.end(); ++it) it->sent = due;
+      }
+      if (!stream.Write(request)) {
+        write_error = "write failed";
+        break;
+      }
+      sent += n;
+    }
+    stream.WritesDone();
+    reader.join();
+    if (!read_error.empty()) return fail(read_error);
+    if (!write_error.empty()) return fail(write_error + ": " + describe(stream.Finish()));
+    if (const grpc::Status status = stream.Finish(); !status.ok()) return fail("the stream finished with " + describe(status));
+    return std::move(result_);
+  }
+
+  // The reader of run_paced: every ack until all commands are acknowledged, then the stream's end.
+  std::string read_acks(ReaderWriter& stream) {
+    v1::OrderFlowResponse response;
+    while (result_.acked < commands_) {
+      if (!stream.Read(&response)) return "the stream ended after " + std::to_string(result_.acked) + " acks of " + std::to_string(commands_);
+      const Clock::time_point received = Clock::now();
+      const std::lock_guard lock(mutex_);
+      for (const v1::CommandAck& ack : response.acks()) {
+        if (in_flight_.empty()) return "an ack for correlation id " + std::to_string(ack.correlation_id()) + " that was never sent";
+        const Sent& s = in_flight_.front();
+        if (ack.correlation_id() != s.correlation_id)
+          return "ack out of order: correlation id " + std::to_string(ack.correlation_id()) + ", expected " + std::to_string(s.correlation_id);
+        if (ack.sequence() <= last_sequence_) return "ack sequence " + std::to_string(ack.sequence()) + " after " + std::to_string(last_sequence_);
+        last_sequence_ = ack.sequence();
+        result_.latency_ns.push_back(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(received - s.sent).count()));
+        check(ack, s);
+        in_flight_.pop_front();
+        ++result_.acked;
+      }
+      result_.last_ack = received;
+    }
+    if (stream.Read(&response)) return "more acks than commands";
+    return "";
+  }
+
   enum class Kind : uint8_t { Passive, Aggressive, Cancel };
   struct Sent {
     uint64_t correlation_id;
@@ -355,6 +424,7 @@ class Stream {
   std::vector<Live> live_;
   std::unordered_map<uint64_t, size_t> live_index_;
   std::unordered_map<uint64_t, bool> cancelling_;  // in-flight cancels: true once their order was reported gone
+  std::mutex mutex_;                                // the writer and reader threads of run_paced
   StreamResult result_;
 };
 
@@ -435,9 +505,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "grpc_load: %s\n", problem.c_str());
     return 1;
   }
-  std::printf("grpc_load: %s, %u stream(s), batch %u, window %u, %llu commands, %u instruments (ids %u..%u), seed %llu\n",
-              options.target.c_str(), options.streams, options.batch, options.window, static_cast<unsigned long long>(options.commands),
-              options.instruments, kFirstInstrument, kFirstInstrument + options.instruments - 1, static_cast<unsigned long long>(options.seed));
+  std::printf("grpc_load: %s, %u stream(s), batch %u, %s, %llu commands, %u instruments (ids %u..%u), seed %llu\n",
+              options.target.c_str(), options.streams, options.batch,
+              options.rate > 0 ? ("open loop at " + std::to_string(options.rate) + " commands/s").c_str() : ("window " + std::to_string(options.window)).c_str(),
+              static_cast<unsigned long long>(options.commands), options.instruments, kFirstInstrument, kFirstInstrument + options.instruments - 1,
+              static_cast<unsigned long long>(options.seed));
 
   std::latch start(options.streams);
   std::vector<StreamResult> results(options.streams);
@@ -474,7 +546,7 @@ int main(int argc, char** argv) {
               100 * static_cast<double>(tally.cancels) / total, 100 * static_cast<double>(tally.aggressive) / total,
               static_cast<unsigned long long>(tally.trades));
   std::printf("  %llu commands acknowledged in %.3f s = %.1f k commands/s\n", static_cast<unsigned long long>(acked), seconds, total / seconds / 1e3);
-  print_percentiles("ack latency (send -> ack read)", std::move(latency_ns), 1e3, "us", 1);
+  print_percentiles(options.rate > 0 ? "ack latency (scheduled send -> ack read)" : "ack latency (send -> ack read)", std::move(latency_ns), 1e3, "us", 1);
   print_rejections("expected rejections (cancel of an order filled meanwhile)", tally.expected_rejects);
   print_rejections("UNEXPECTED rejections", tally.unexpected_rejects);
   if (tally.unexpected_outcomes > 0)
