@@ -10,6 +10,8 @@ tools=(
   "grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl v1.9.3"
   # the gRPC health checks of docker-compose.yml (the images build the same version)
   "grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe v0.4.62"
+  # the gRPC load generator of bench/ (unary PlaceOrder, open and closed loop)
+  "ghz github.com/bojand/ghz/cmd/ghz v0.120.0"
 )
 for entry in "${tools[@]}"; do
   read -r name module version <<<"$entry"
