@@ -12,6 +12,8 @@
 # shellcheck disable=SC2154
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# relative paths in settings (.env's TLS files, say) mean what they mean to scripts/services.sh
+cd "$root" || exit 3
 
 usage() {
   cat <<'USAGE'
@@ -21,8 +23,11 @@ Exit status: 0 ok, 1 warning, 2 critical, 3 unknown.
 Addresses (the services' variables): GATEWAY_LISTEN, ORDER_SERVICE_LISTEN, ORDER_SERVICE_METRICS_LISTEN,
   ANALYTICS_SERVICE_LISTEN, ANALYTICS_SERVICE_METRICS_LISTEN, ENGINE_SHARDS, DATABASE_URL, REDIS_URL,
   KAFKA_BROKERS (X_FILE works as for the services).
+TLS as the services' internal calls use it: with TLS_CA_FILE the services are reached over TLS
+  (https, gRPC with TLS) and verified against that CA; TLS_CLIENT_CERT_FILE and TLS_CLIENT_KEY_FILE
+  are presented where a listener asks for a client certificate (mutual TLS).
 Monitor settings (defaults in brackets):
-  MONITOR_GATEWAY_URL          base URL of the gateway [http://$GATEWAY_LISTEN]
+  MONITOR_GATEWAY_URL          base URL of the gateway [http(s)://$GATEWAY_LISTEN]
   MONITOR_PROMETHEUS_URL       [http://127.0.0.1:$HFT_PROMETHEUS_PORT, port 59090]
   MONITOR_JAEGER_URL           Jaeger's query service [http://127.0.0.1:$HFT_JAEGER_QUERY_PORT, port 56686]
   MONITOR_DISK_PATHS           space-separated data directories [the postgres, kafka, redis, engine and
@@ -115,7 +120,24 @@ dial_address analytics_address ANALYTICS_SERVICE_LISTEN
 dial_address analytics_metrics_address ANALYTICS_SERVICE_METRICS_LISTEN
 setting_or_file database_url DATABASE_URL
 setting_or_file redis_url REDIS_URL
-gateway_url=${MONITOR_GATEWAY_URL:-http://$gateway_address}
+
+# TLS as service-kit/src/tls.ts reads it for outgoing calls.
+scheme=http grpc_tls=(-plaintext) curl_tls=()
+if [ -n "${TLS_CA_FILE:-}" ]; then
+  [ -r "$TLS_CA_FILE" ] || errors+=("TLS_CA_FILE: cannot read \"$TLS_CA_FILE\"")
+  scheme=https grpc_tls=(-cacert "$TLS_CA_FILE") curl_tls=(--cacert "$TLS_CA_FILE")
+fi
+if [ -n "${TLS_CLIENT_CERT_FILE:-}" ] && [ -z "${TLS_CLIENT_KEY_FILE:-}" ]; then
+  errors+=("TLS_CLIENT_KEY_FILE: expected with TLS_CLIENT_CERT_FILE (the certificate's private key)")
+elif [ -z "${TLS_CLIENT_CERT_FILE:-}" ] && [ -n "${TLS_CLIENT_KEY_FILE:-}" ]; then
+  errors+=("TLS_CLIENT_CERT_FILE: expected with TLS_CLIENT_KEY_FILE (the key's certificate)")
+elif [ -n "${TLS_CLIENT_CERT_FILE:-}" ]; then
+  [ -n "${TLS_CA_FILE:-}" ] || errors+=("TLS_CLIENT_CERT_FILE: expected with TLS_CA_FILE (internal calls use TLS only when the servers' CA is set)")
+  [ -r "$TLS_CLIENT_CERT_FILE" ] || errors+=("TLS_CLIENT_CERT_FILE: cannot read \"$TLS_CLIENT_CERT_FILE\"")
+  [ -r "$TLS_CLIENT_KEY_FILE" ] || errors+=("TLS_CLIENT_KEY_FILE: cannot read \"$TLS_CLIENT_KEY_FILE\"")
+  grpc_tls+=(-cert "$TLS_CLIENT_CERT_FILE" -key "$TLS_CLIENT_KEY_FILE") curl_tls+=(--cert "$TLS_CLIENT_CERT_FILE" --key "$TLS_CLIENT_KEY_FILE")
+fi
+gateway_url=${MONITOR_GATEWAY_URL:-$scheme://$gateway_address}
 prometheus_url=${MONITOR_PROMETHEUS_URL:-http://127.0.0.1:${HFT_PROMETHEUS_PORT:-59090}}
 jaeger_url=${MONITOR_JAEGER_URL:-http://127.0.0.1:${HFT_JAEGER_QUERY_PORT:-56686}}
 whole_number disk_warn MONITOR_DISK_WARN_PERCENT 80 100
@@ -131,7 +153,7 @@ ordered MONITOR_PROJECTION_LAG_WARN "$projection_warn" MONITOR_PROJECTION_LAG_CR
 ordered MONITOR_ANALYTICS_LAG_WARN "$analytics_warn" MONITOR_ANALYTICS_LAG_CRIT "$analytics_crit"
 
 # ENGINE_SHARDS as the order service reads it: name=host:port@firstOrderId,...
-shards=()
+shards=() malformed=0
 IFS=, read -r -a shard_parts <<<"${ENGINE_SHARDS:-}"
 for part in "${shard_parts[@]}"; do
   part=${part//[[:space:]]/}
@@ -139,19 +161,19 @@ for part in "${shard_parts[@]}"; do
   if [[ $part =~ ^([a-z0-9_-]{1,32})=(([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5})@[0-9]{1,19}$ ]]; then
     shards+=("${BASH_REMATCH[1]}=${BASH_REMATCH[2]}")
   else
-    errors+=("ENGINE_SHARDS: expected name=host:port@firstOrderId; got \"$part\"")
+    errors+=("ENGINE_SHARDS: expected name=host:port@firstOrderId; got \"$part\"") malformed=1
   fi
 done
-[ ${#shards[@]} -gt 0 ] || [ ${#errors[@]} -gt 0 ] || errors+=("ENGINE_SHARDS: expected at least one shard")
+[ ${#shards[@]} -gt 0 ] || [ $malformed -eq 1 ] || errors+=("ENGINE_SHARDS: expected at least one shard")
 
-brokers=()
+brokers=() malformed=0
 IFS=, read -r -a broker_parts <<<"${KAFKA_BROKERS:-}"
 for part in "${broker_parts[@]}"; do
   part=${part//[[:space:]]/}
   [ -n "$part" ] || continue
-  [[ $part =~ ^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5}$ ]] && brokers+=("$part") || errors+=("KAFKA_BROKERS: expected host:port[,host:port...]; got \"$part\"")
+  [[ $part =~ ^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5}$ ]] && brokers+=("$part") || errors+=("KAFKA_BROKERS: expected host:port[,host:port...]; got \"$part\"") malformed=1
 done
-[ ${#brokers[@]} -gt 0 ] || [ ${#errors[@]} -gt 0 ] || errors+=("KAFKA_BROKERS: expected host:port[,host:port...]; it is missing")
+[ ${#brokers[@]} -gt 0 ] || [ $malformed -eq 1 ] || errors+=("KAFKA_BROKERS: expected host:port[,host:port...]; it is missing")
 
 known_checks=" gateway order-service analytics-service engine postgres redis kafka prometheus jaeger disk projection-lag analytics-lag "
 skip=" "
@@ -173,7 +195,7 @@ fi
 
 grpcurl=$root/.deps/bin/grpcurl
 [ -x "$grpcurl" ] || grpcurl=$(command -v grpcurl || true)
-# The engine's health service is C++'s built-in one, which reflection does not describe: the
+# The TypeScript services' reflection does not describe grpc.health.v1 (the engine's does): the
 # .proto (fetched by scripts/generate-contract.mjs) serves every server alike.
 health_proto=()
 [ -f "$root/.deps/proto/grpc/health/v1/health.proto" ] && health_proto=(-import-path "$root/.deps/proto" -proto grpc/health/v1/health.proto)
@@ -191,7 +213,7 @@ without_credentials() { sed -E 's#^([a-z]+://)[^@/]*@#\1#' <<<"$1"; }
 
 check_gateway() {
   local url=${gateway_url%/}/health code
-  code=$(curl -sS -o "$work/gateway.body" -w '%{http_code}' --max-time "$probe_timeout" "$url" 2>"$work/gateway.error")
+  code=$(curl -sS "${curl_tls[@]}" -o "$work/gateway.body" -w '%{http_code}' --max-time "$probe_timeout" "$url" 2>"$work/gateway.error")
   case $code in
     200) result gateway ok 200 "$url: every dependency answers" ;;
     503)
@@ -210,7 +232,7 @@ check_grpc() {
   if [ -z "$grpcurl" ]; then result "$name" unknown "" "grpcurl not found (scripts/install-tools.sh puts it in .deps/bin)"; return; fi
   local service out status worst=ok value=SERVING parts=()
   for service in "$@"; do
-    if ! out=$("$grpcurl" -plaintext -connect-timeout "$probe_timeout" -max-time "$probe_timeout" "${health_proto[@]}" \
+    if ! out=$("$grpcurl" "${grpc_tls[@]}" -connect-timeout "$probe_timeout" -max-time "$probe_timeout" "${health_proto[@]}" \
       -format json -d "{\"service\":\"$service\"}" "$address" grpc.health.v1.Health/Check 2>&1); then
       out=$(tail -n 3 <<<"$out" | tr '\n' ' ' | sed -E 's/ +$//; s/^Failed to dial target host "[^"]*": //; s/.*error while dialing: dial tcp [^ ]+: //; s/"$//')
       # a server that cannot be reached fails every service alike: say it once
@@ -288,8 +310,8 @@ check_disks() {
 # check_lag <name> <metrics host:port> <metric> <unit> <warn> <crit> <why there may be no sample>:
 # the largest sample of a gauge over its labels.
 check_lag() {
-  local name=$1 url="http://$2/metrics" metric=$3 unit=$4 warn=$5 crit=$6 absent=$7 text worst
-  if ! text=$(curl -sS -f --max-time "$probe_timeout" "$url" 2>&1); then
+  local name=$1 url="$scheme://$2/metrics" metric=$3 unit=$4 warn=$5 crit=$6 absent=$7 text worst
+  if ! text=$(curl -sS "${curl_tls[@]}" -f --max-time "$probe_timeout" "$url" 2>&1); then
     result "$name" unknown "" "cannot read $url: $(sed 's/^curl: ([0-9]*) //' <<<"$text")"; return
   fi
   if ! grep -q "^# TYPE $metric gauge" <<<"$text"; then result "$name" unknown "" "$url does not export $metric"; return; fi

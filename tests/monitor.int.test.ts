@@ -4,12 +4,15 @@
  * PostgreSQL, Redis, Kafka, Prometheus and Jaeger; the monitor is pointed at them through the
  * services' own variables, as an operator points it at another deployment.
  */
-import { type ChildProcess, execFile } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaClient, createMigrator, kafkaConfig, loadConfig } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
@@ -21,6 +24,10 @@ import { startGatewayProcess } from "./support/ready-process.js";
 import { until } from "./support/until.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const run = promisify(execFile);
+/** Commands found once: one case runs the monitor with a PATH of dirname alone. */
+const which = (command: string) => execFileSync("bash", ["-c", `command -v ${command}`]).toString().trim();
+const bash = which("bash");
 
 interface Check {
   readonly name: string;
@@ -92,8 +99,14 @@ function deployment(): Record<string, string> {
     MONITOR_DISK_PATHS: diskPath,
     MONITOR_DISK_WARN_PERCENT: "100",
     MONITOR_DISK_CRIT_PERCENT: "100",
+    // a busy test machine must not turn a slow answer into a failed check
+    MONITOR_TIMEOUT_SECONDS: "10",
   };
 }
+
+/** MONITOR_SKIP for every check but `kept`, so a case's exit code is that check's alone. */
+const allChecks = ["gateway", "order-service", "analytics-service", "engine", "postgres", "redis", "kafka", "prometheus", "jaeger", "disk", "projection-lag", "analytics-lag"];
+const onlyChecks = (...kept: string[]) => ({ MONITOR_SKIP: allChecks.filter((name) => !kept.includes(name)).join(",") });
 
 /** Variables for one run: a value, or undefined to unset it. */
 type Variables = Readonly<Record<string, string | undefined>>;
@@ -102,7 +115,7 @@ type Variables = Readonly<Record<string, string | undefined>>;
 function monitor(env: Variables = {}, args: readonly string[] = ["--json"]): Promise<{ code: number; stdout: string; stderr: string }> {
   const merged = Object.fromEntries(Object.entries({ ...process.env, ...deployment(), ...env }).filter((entry): entry is [string, string] => entry[1] !== undefined));
   return new Promise((resolve) => {
-    execFile("bash", [join(root, "scripts/monitor.sh"), ...args], { env: merged, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(bash, [join(root, "scripts/monitor.sh"), ...args], { env: merged, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
     });
   });
@@ -173,41 +186,43 @@ describe("scripts/monitor.sh", () => {
   });
 
   it("warns, then goes critical, when a disk threshold is reached", async () => {
-    const warned = await report({ MONITOR_DISK_WARN_PERCENT: "0" });
+    const warned = await report({ ...onlyChecks("disk"), MONITOR_DISK_WARN_PERCENT: "0" });
     const disk = warned.report.checks.find((c) => c.name.startsWith("disk:"))!;
     expect(disk.status).toBe("warning");
     expect(disk.message).toContain("(warning at 0%, critical at 100%)");
     expect(warned.code).toBe(1);
     expect(warned.report.status).toBe("warning");
 
-    const critical = await report({ MONITOR_DISK_WARN_PERCENT: "0", MONITOR_DISK_CRIT_PERCENT: "0" });
+    const critical = await report({ ...onlyChecks("disk"), MONITOR_DISK_WARN_PERCENT: "0", MONITOR_DISK_CRIT_PERCENT: "0" });
     expect(critical.report.checks.find((c) => c.name.startsWith("disk:"))!.status).toBe("critical");
     expect(critical.code).toBe(2);
   });
 
   it("reports a missing data directory as unknown, exit 3", async () => {
     const missing = join(diskPath, "not-there");
-    const { code, check } = await report({ MONITOR_DISK_PATHS: missing });
+    const { code, check } = await report({ ...onlyChecks("disk"), MONITOR_DISK_PATHS: missing });
     expect(check(`disk:${missing}`)).toMatchObject({ status: "unknown", message: `${missing} does not exist (MONITOR_DISK_PATHS)` });
     expect(code).toBe(3);
   });
 
   it("applies the lag thresholds to the lags the services report", async () => {
-    const { code, check } = await report({ MONITOR_PROJECTION_LAG_WARN: "0", MONITOR_ANALYTICS_LAG_WARN: "0", MONITOR_ANALYTICS_LAG_CRIT: "0" });
-    expect(check("projection-lag").status).toBe("warning");
-    expect(check("projection-lag").message).toContain("(warning at 0, critical at 100000)");
-    expect(check("analytics-lag")).toMatchObject({ status: "critical", value: 0 });
-    expect(code).toBe(2);
+    const warned = await report({ ...onlyChecks("projection-lag"), MONITOR_PROJECTION_LAG_WARN: "0" });
+    expect(warned.check("projection-lag").status).toBe("warning");
+    expect(warned.check("projection-lag").message).toContain("(warning at 0, critical at 100000)");
+    expect(warned.code).toBe(1);
+    const critical = await report({ ...onlyChecks("analytics-lag"), MONITOR_ANALYTICS_LAG_WARN: "0", MONITOR_ANALYTICS_LAG_CRIT: "0" });
+    expect(critical.check("analytics-lag")).toMatchObject({ status: "critical", value: 0 });
+    expect(critical.code).toBe(2);
   });
 
   it("reports an unreachable Prometheus and Jaeger as warnings, and an unreachable Redis or Kafka as critical", async () => {
     const [prometheusPort, jaegerPort, redisPort, kafkaPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const watching = await report({ MONITOR_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`, MONITOR_JAEGER_URL: `http://127.0.0.1:${jaegerPort}` });
+    const watching = await report({ ...onlyChecks("prometheus", "jaeger"), MONITOR_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`, MONITOR_JAEGER_URL: `http://127.0.0.1:${jaegerPort}` });
     expect(watching.check("prometheus")).toMatchObject({ status: "warning", message: expect.stringContaining(`http://127.0.0.1:${prometheusPort}: Failed to connect to 127.0.0.1 port ${prometheusPort}`) });
     expect(watching.check("jaeger")).toMatchObject({ status: "warning", message: expect.stringContaining(`127.0.0.1:${jaegerPort}`) });
     expect(watching.code).toBe(1);
 
-    const stack = await report({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, KAFKA_BROKERS: `127.0.0.1:${kafkaPort}` });
+    const stack = await report({ ...onlyChecks("redis", "kafka"), REDIS_URL: `redis://127.0.0.1:${redisPort}`, KAFKA_BROKERS: `127.0.0.1:${kafkaPort}` });
     expect(stack.check("redis")).toMatchObject({ status: "critical", message: `redis://127.0.0.1:${redisPort}: Could not connect to Redis at 127.0.0.1:${redisPort}: Connection refused` });
     expect(stack.check("kafka")).toMatchObject({ status: "critical", value: 0, message: `no broker answers: 127.0.0.1:${kafkaPort}: connect: Connection refused` });
     expect(stack.code).toBe(2);
@@ -215,7 +230,7 @@ describe("scripts/monitor.sh", () => {
 
   it("does not take another server on a broker's port for a Kafka broker", async () => {
     const redisPort = new URL(process.env.REDIS_URL!).port;
-    const { check } = await report({ KAFKA_BROKERS: `127.0.0.1:${redisPort},${process.env.KAFKA_BROKERS}`, MONITOR_TIMEOUT_SECONDS: "1" });
+    const { check } = await report({ KAFKA_BROKERS: `127.0.0.1:${redisPort},${process.env.KAFKA_BROKERS}`, ...onlyChecks("kafka"), MONITOR_TIMEOUT_SECONDS: "3" });
     expect(check("kafka")).toMatchObject({ status: "warning", value: 1, message: expect.stringMatching(new RegExp(`^1 of 2 brokers answer; down: 127\\.0\\.0\\.1:${redisPort}: `)) });
   });
 
@@ -260,10 +275,76 @@ describe("scripts/monitor.sh", () => {
     ]);
   });
 
+  it("still prints valid JSON, exit 3, where jq is missing", async () => {
+    const bin = await mkdtemp(join(tmpdir(), "hft-monitor-bin-"));
+    await symlink(which("dirname"), join(bin, "dirname"));
+    const { code, stdout } = await monitor({ PATH: bin });
+    expect(code).toBe(3);
+    expect(JSON.parse(stdout)).toEqual({ status: "unknown", exit_code: 3, checks: [{ name: "monitor", status: "unknown", value: null, message: "jq not found (scripts/install-system-deps.sh installs it)" }] });
+  });
+
   it("refuses an unknown argument with exit 3 and its usage", async () => {
     const { code, stderr } = await monitor({}, ["--jsn"]);
     expect(code).toBe(3);
     expect(stderr).toMatch(/^monitor: unknown argument "--jsn"\nusage: scripts\/monitor\.sh \[--json\]/);
+  });
+
+  it("reaches TLS listeners with TLS_CA_FILE and presents TLS_CLIENT_CERT_FILE where mutual TLS asks for it", async () => {
+    // An engine and an analytics service of their own, each requiring client certificates of the development CA.
+    const certs = join(diskPath, "certs");
+    await run("bash", [join(root, "scripts/certs.sh"), certs]);
+    const pem = (name: string) => readFileSync(join(certs, name));
+    const tlsEngine = await startEngine({
+      args: [`--tls-cert=${certs}/engine.crt`, `--tls-key=${certs}/engine.key`, `--tls-client-ca=${certs}/ca.crt`],
+      credentials: grpc.credentials.createSsl(pem("ca.crt"), pem("operator-client.key"), pem("operator-client.crt")),
+    });
+    const tlsAnalytics = await startAnalytics({
+      DATABASE_URL: db.url,
+      ANALYTICS_TOPIC: topic.name,
+      ANALYTICS_GROUP_ID: `monitor-tls-${randomUUID()}`,
+      TLS_CERT_FILE: `${certs}/analytics-service.crt`,
+      TLS_KEY_FILE: `${certs}/analytics-service.key`,
+      TLS_CLIENT_CA_FILE: `${certs}/ca.crt`,
+    });
+    try {
+      const only = {
+        ...onlyChecks("engine", "analytics-service", "analytics-lag"),
+        ENGINE_SHARDS: `default=${tlsEngine.address}@1`,
+        ANALYTICS_SERVICE_LISTEN: tlsAnalytics.address,
+        ANALYTICS_SERVICE_METRICS_LISTEN: tlsAnalytics.metricsAddress,
+        TLS_CA_FILE: `${certs}/ca.crt`,
+      };
+      const operator = { TLS_CLIENT_CERT_FILE: `${certs}/operator-client.crt`, TLS_CLIENT_KEY_FILE: `${certs}/operator-client.key` };
+      await until(async () => (await report({ ...only, ...operator })).check("analytics-lag").value !== null, "the TLS analytics service to report its consumer lag");
+      const mutual = await report({ ...only, ...operator });
+      expect(mutual.report.checks.map((c) => [c.name, c.status])).toEqual([
+        ["analytics-service", "ok"],
+        ["engine:default", "ok"],
+        ["analytics-lag", "ok"],
+      ]);
+      expect(mutual.check("analytics-lag").message).toContain(`at analytics_consumer_lag{`);
+
+      // Without a client certificate the listeners refuse the monitor, and it says so.
+      const refused = await report(only);
+      expect(refused.code).toBe(2);
+      expect(refused.check("engine:default").status).toBe("critical");
+      expect(refused.check("analytics-service").status).toBe("critical");
+      expect(refused.check("analytics-lag")).toMatchObject({ status: "unknown", message: expect.stringContaining(`cannot read https://${tlsAnalytics.metricsAddress}/metrics`) });
+
+      // Plaintext to a TLS listener fails too: nothing passes by accident.
+      const plaintext = await report({ ...only, TLS_CA_FILE: undefined, MONITOR_TIMEOUT_SECONDS: "1" });
+      expect(plaintext.check("engine:default").status).toBe("critical");
+      expect(plaintext.check("analytics-service").status).toBe("critical");
+
+      const halfPair = await report({ ...only, TLS_CLIENT_CERT_FILE: operator.TLS_CLIENT_CERT_FILE });
+      expect(halfPair.code).toBe(3);
+      expect(halfPair.check("config").message).toBe("TLS_CLIENT_KEY_FILE: expected with TLS_CLIENT_CERT_FILE (the certificate's private key)");
+      const withoutCa = await report({ ...only, ...operator, TLS_CA_FILE: undefined });
+      expect(withoutCa.check("config").message).toBe("TLS_CLIENT_CERT_FILE: expected with TLS_CA_FILE (internal calls use TLS only when the servers' CA is set)");
+    } finally {
+      await tlsAnalytics.stop("SIGTERM");
+      await tlsEngine.stop("SIGTERM");
+    }
   });
 
   // Last: it stops processes the other cases need.
