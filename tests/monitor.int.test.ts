@@ -7,7 +7,7 @@
 import { type ChildProcess, execFile, execFileSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,6 +80,7 @@ afterAll(async () => {
   await engine?.stop("SIGTERM");
   await topic?.delete();
   await db?.drop();
+  if (diskPath) await rm(diskPath, { recursive: true, force: true });
 });
 
 async function metrics(address: string): Promise<string> {
@@ -279,6 +280,7 @@ describe("scripts/monitor.sh", () => {
     const bin = await mkdtemp(join(tmpdir(), "hft-monitor-bin-"));
     await symlink(which("dirname"), join(bin, "dirname"));
     const { code, stdout } = await monitor({ PATH: bin });
+    await rm(bin, { recursive: true });
     expect(code).toBe(3);
     expect(JSON.parse(stdout)).toEqual({ status: "unknown", exit_code: 3, checks: [{ name: "monitor", status: "unknown", value: null, message: "jq not found (scripts/install-system-deps.sh installs it)" }] });
   });
