@@ -25,10 +25,10 @@ import * as grpc from "@grpc/grpc-js";
 import { createMigrator, signDevToken } from "@hft/service-kit";
 import { createTestDatabase } from "@hft/service-kit/testing";
 import { EngineServiceClient, type GetStatsResponse } from "@hft/contract/grpc/hft/v1/engine_service.js";
-import { type OrderEntryResponse, OrderServiceClient, type PlaceOrderRequest, type PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
-import { OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
+import { OrderServiceClient, type PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { startEngine } from "../../tests/support/engine-process.js";
 import { startOrderService } from "../../tests/support/order-service-process.js";
+import { driveOrderEntry, orderFor } from "./order-flow.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -69,28 +69,6 @@ function report(result: PhaseResult): string {
   return `${result.name.padEnd(44)} ${String(result.orders).padStart(7)} orders  ${(result.orders / result.seconds).toFixed(0).padStart(6)}/s  p50 ${us(percentile(sorted, 0.5))}  p90 ${us(percentile(sorted, 0.9))}  p99 ${us(percentile(sorted, 0.99))}  max ${us(sorted.at(-1) ?? NaN)}  errors: ${errors}`;
 }
 
-/** A flow that keeps the book two-sided and trades: passive orders a few ticks out, every tenth an IOC that takes. */
-function orderFor(index: number, run: string): PlaceOrderRequest {
-  const buy = index % 2 === 0;
-  const aggressive = index % 10 === 9;
-  const ticks = aggressive ? 25 : 1 + randomInt(20);
-  const price = (100 + (buy === aggressive ? ticks : -ticks) * 0.01).toFixed(2);
-  return {
-    clientOrderId: `${run}-${index}`,
-    symbol: "AAPL",
-    side: buy ? Side.SIDE_BUY : Side.SIDE_SELL,
-    type: OrderType.ORDER_TYPE_LIMIT,
-    timeInForce: aggressive ? TimeInForce.TIME_IN_FORCE_IOC : TimeInForce.TIME_IN_FORCE_GTC,
-    price,
-    stopPrice: "",
-    quantity: "1",
-    displayQuantity: "",
-    postOnly: false,
-    selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
-    account: "",
-  };
-}
-
 const tokens: grpc.Metadata[] = [];
 const metadataFor = (index: number) => tokens[index % tokens.length]!;
 const codeName = (error: grpc.ServiceError) => grpc.status[error.code] ?? String(error.code);
@@ -122,54 +100,15 @@ async function unaryPhase(name: string, client: OrderServiceClient, run: string,
  * are instead sent on a schedule (all streams together), for `count` instructions.
  */
 async function streamPhase(name: string, client: OrderServiceClient, run: string, count: number, ratePerSecond?: number): Promise<PhaseResult> {
-  const latenciesUs: number[] = [];
-  const errors = new Map<string, number>();
-  const start = process.hrtime.bigint();
-  const perStream = Math.ceil(count / options.streams);
-  await Promise.all(
-    Array.from({ length: options.streams }, (_, s) => {
-      const stream = client.orderEntry(metadataFor(s));
-      const sentAt = new Map<bigint, bigint>();
-      let sent = 0;
-      let answered = 0;
-      const first = s * perStream;
-      const last = Math.min(count, first + perStream);
-      const sendOne = () => {
-        const index = first + sent++;
-        const requestId = BigInt(index + 1);
-        sentAt.set(requestId, process.hrtime.bigint());
-        stream.write({ requestId, action: { $case: "place", value: orderFor(index, run) } });
-      };
-      return new Promise<void>((resolve, reject) => {
-        stream.on("data", (response: OrderEntryResponse) => {
-          const at = sentAt.get(response.requestId);
-          if (at === undefined) return; // an unsolicited update (a fill), not an answer
-          sentAt.delete(response.requestId);
-          answered++;
-          if (response.result?.$case === "error") errors.set(response.result.value.reason, (errors.get(response.result.value.reason) ?? 0) + 1);
-          else latenciesUs.push(Number(process.hrtime.bigint() - at) / 1000);
-          if (!ratePerSecond && first + sent < last) sendOne();
-          if (first + answered >= last) stream.end();
-        });
-        stream.on("error", (error: grpc.ServiceError) => reject(new Error(`${name}: stream ${s} failed: ${codeName(error)} ${error.details}`)));
-        stream.on("end", () => resolve());
-        if (first >= last) return stream.end();
-        if (!ratePerSecond) {
-          while (sent < Math.min(options.window, last - first)) sendOne();
-          return;
-        }
-        // Paced: each stream sends its share of the rate, in 1 ms ticks.
-        const perMs = ratePerSecond / options.streams / 1000;
-        const began = Date.now();
-        const tick = setInterval(() => {
-          const due = Math.min(last - first, Math.floor((Date.now() - began) * perMs));
-          while (sent < due) sendOne();
-          if (first + sent >= last) clearInterval(tick);
-        }, 1);
-      });
-    }),
-  );
-  return { name, orders: count, seconds: Number(process.hrtime.bigint() - start) / 1e9, latenciesUs, errors };
+  const result = await driveOrderEntry(client, {
+    streams: options.streams,
+    count,
+    window: options.window,
+    ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+    metadataFor,
+    orderFor: (index) => orderFor(index, run),
+  });
+  return { name, orders: count, seconds: result.seconds, latenciesUs: result.latenciesUs, errors: result.errors };
 }
 
 async function main(): Promise<void> {
