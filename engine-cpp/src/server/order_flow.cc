@@ -30,13 +30,19 @@ class OrderFlowReactor final : public grpc::ServerBidiReactor<v1::OrderFlowReque
       s.refused = to_command(wire, s.command, s.refusal);
       s.has_body = wire.command_case() != hft::v1::EngineCommand::COMMAND_NOT_SET;
     }
+    const size_t count = batch.size();
     {
       std::lock_guard lock(channel_->mutex);
-      outstanding_ += batch.size();
+      outstanding_ += count;
     }
     if (!pipeline_.submit(std::move(batch))) {
+      // Draining: the commands taken before this batch are still being acknowledged, so the
+      // stream ends (UNAVAILABLE) only once their acks are written, not now.
       std::lock_guard lock(channel_->mutex);
-      finish_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the engine is shutting down; commands of this batch were not taken"));
+      outstanding_ -= count;
+      read_done_ = true;
+      end_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the engine is shutting down; commands of this batch were not taken");
+      maybe_finish_locked();
       return;
     }
     StartRead(&request_);
@@ -92,7 +98,7 @@ class OrderFlowReactor final : public grpc::ServerBidiReactor<v1::OrderFlowReque
   };
 
   void maybe_finish_locked() {
-    if (read_done_ && outstanding_ == 0 && !channel_->writing) finish_locked(grpc::Status::OK);
+    if (read_done_ && outstanding_ == 0 && !channel_->writing) finish_locked(end_status_);
   }
   void finish_locked(const grpc::Status& status) {
     if (finished_) return;
@@ -105,6 +111,8 @@ class OrderFlowReactor final : public grpc::ServerBidiReactor<v1::OrderFlowReque
   v1::OrderFlowRequest request_;
   size_t outstanding_ = 0;
   bool read_done_ = false;
+  // OK when the client half-closed; UNAVAILABLE when a batch was refused because of a drain.
+  grpc::Status end_status_ = grpc::Status::OK;
   bool finished_ = false;
 };
 
