@@ -20,7 +20,7 @@ import { existsSync } from "node:fs";
 import * as http from "node:http";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import { createPostgresPool, env, loadConfig, postgresConfig, signDevToken } from "@hft/service-kit";
 import { freePort } from "../../tests/support/engine-process.js";
@@ -42,6 +42,8 @@ const config = loadConfig({
 const durationMs = config.DURATION_S * 1000;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const children: ChildProcess[] = [];
+/** The load client's connections, closed before the servers stop so that they drain at once. */
+const clientConnections: (() => void)[] = [];
 process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")));
 /** Stops the servers with SIGTERM (so profiles are written) and waits for them. */
 async function stopChildren(): Promise<void> {
@@ -63,6 +65,8 @@ async function startProcess(args: string[], extraEnv: Record<string, string>, re
   const profile = process.env.PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, "--conditions=@hft/source", "--import", "tsx", ...args], { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
+  // Profiles are named by pid: say whose is whose.
+  if (profile.length > 0) process.stderr.write(`${args.join(" ")} ${extraEnv.GATEWAY_ORDER_SERVICE ?? ""}: pid ${child.pid}\n`);
   return new Promise((resolve, reject) => {
     let buffered = "";
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -160,6 +164,7 @@ async function openLoop(call: Call, rate: number): Promise<Result> {
 
 function restCaller(address: string, token: string, orderId: string): Call {
   const agent = new http.Agent({ keepAlive: true, maxSockets: config.CONCURRENCY });
+  clientConnections.push(() => agent.destroy());
   const [host, port] = address.split(":");
   return () =>
     new Promise((resolve, reject) => {
@@ -173,7 +178,11 @@ function restCaller(address: string, token: string, orderId: string): Call {
 
 /** Connect over CONNECTIONS HTTP/2 connections (default 4), calls spread round robin. */
 function connectCaller(address: string, token: string, orderId: string): Call {
-  const clients = Array.from({ length: config.CONNECTIONS }, () => createClient(OrderService, createConnectTransport({ baseUrl: `http://${address}`, httpVersion: "2" })));
+  const clients = Array.from({ length: config.CONNECTIONS }, () => {
+    const sessionManager = new Http2SessionManager(`http://${address}`);
+    clientConnections.push(() => sessionManager.abort());
+    return createClient(OrderService, createConnectTransport({ baseUrl: `http://${address}`, httpVersion: "2", sessionManager }));
+  });
   const headers = { authorization: `Bearer ${token}` };
   let next = 0;
   return async () => void (await clients[next++ % clients.length]!.getOrder({ orderId }, { headers }));
@@ -219,5 +228,6 @@ for (const { name, peak, half } of results) {
 }
 const bareRps = results[0]!.peak.rps;
 for (const { name, peak } of results.slice(1)) print(`${name}: ${((peak.rps / bareRps) * 100).toFixed(0)}% of the bare server's rate`);
+for (const close of clientConnections) close();
 await stopChildren();
 process.exit(0);
