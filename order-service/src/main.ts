@@ -167,9 +167,11 @@ logger.info(
  * PostgreSQL and Kafka hold them even if no replica takes over soon.
  */
 async function drainProjection(timeoutMs = 10_000): Promise<void> {
+  // A term that is still starting (caches rebuilt, projectors subscribing) finishes first.
+  await leadership.settled();
   await Promise.all(
     projectors.map(async (projector) => {
-      const target = await links.get(projector.shard)?.lastSequence().catch(() => undefined);
+      const target = await links.get(projector.shard)?.lastSequence(5_000).catch(() => undefined);
       if (target === undefined) return logger.warn({ shard: projector.shard }, "engine sequence unknown at shutdown; the next leader projects the rest");
       if (!(await projector.caughtUp(target, timeoutMs))) {
         logger.warn({ shard: projector.shard, target: target.toString(), applied: projector.appliedSequence.toString() }, "projection not caught up at shutdown; the next leader projects the rest");

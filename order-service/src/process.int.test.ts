@@ -466,12 +466,13 @@ describe("the order service process with two engine shards", () => {
   it("drains on SIGTERM under load: every call answered, every acknowledged order in PostgreSQL and Kafka before it exits", { timeout: 180_000 }, async () => {
     const p = await startPlatform();
     await p.service.waitForLog((line) => line.msg === "projection leadership acquired");
-    // The workers keep calling through the drain: calls after the listener closed are refused.
     const flow = orderFlow(() => p.service, 16, crossingOrder([p.a.symbol, p.b.symbol], p.alice, p.bob, "t"));
     await flow.succeeded(300);
+    // The calls in flight at the signal go on to their outcome; no new one starts.
     const inFlightAtSignal = flow.inFlight;
-    const exitCode = await p.service.stop("SIGTERM");
+    const exiting = p.service.stop("SIGTERM");
     flow.stop();
+    const exitCode = await exiting;
     const outcomes = await flow.settled;
     const succeeded = outcomes.filter((o) => o.order);
     console.log(`service SIGTERM: ${inFlightAtSignal} calls in flight, outcomes ${JSON.stringify(codeCounts(outcomes))}`);
@@ -479,6 +480,7 @@ describe("the order service process with two engine shards", () => {
     expect(p.service.logs().some((line) => line.msg?.startsWith("projection not caught up"))).toBe(false);
     // A call the draining service did not take gets UNAVAILABLE, which says "retry elsewhere".
     expect(outcomes.filter((o) => o.error && o.error.code !== UNAVAILABLE).map((o) => `${o.error!.code} ${o.error!.details}`)).toEqual([]);
+    expect(outcomes.length - succeeded.length).toBeLessThanOrEqual(inFlightAtSignal);
 
     // Before any restart: the checkpoint is at each engine's last sequence, and PostgreSQL and
     // Kafka hold every acknowledged order exactly once.

@@ -37,6 +37,11 @@ export class Leadership {
     void this.attempt();
   }
 
+  /** Resolves once a leadership change in progress (an `onAcquired` still running) has ended. */
+  settled(): Promise<void> {
+    return this.transition.catch(() => undefined);
+  }
+
   /** Gives up leadership (running `onLost` first) and closes the connection. */
   async stop(): Promise<void> {
     this.stopped = true;
