@@ -61,9 +61,10 @@ describe("gateway SIGTERM under load", () => {
     };
     const workers = Promise.all(Array.from({ length: 16 }, worker));
     await until(() => outcomes.filter((o) => o.status === 200).length >= 200, "200 orders through the gateway", 60_000);
+    // The requests in flight at the signal go on to their outcome; no new one starts.
     gateway.child.kill("SIGTERM");
-    const exitCode = await exited;
     gone = true;
+    const exitCode = await exited;
     await workers;
 
     const counts: Record<string, number> = {};
@@ -72,6 +73,7 @@ describe("gateway SIGTERM under load", () => {
     expect(exitCode).toBe(0);
     // Every answer the gateway gave was an order; what it did not take failed on the connection.
     expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200)).toEqual([]);
+    expect(outcomes.filter((o) => o.failure).length).toBeLessThanOrEqual(16);
 
     for (const o of outcomes.filter((x) => x.orderId)) {
       const { order } = await call<GetOrderRequest, GetOrderResponse>(platform.orders.client, platform.orders.client.getOrder, { orderId: o.orderId! }, o.account);
