@@ -59,6 +59,28 @@ function orderBatch(first: number, size: number) {
   });
 }
 
+/**
+ * An engine taking a batch of 50 orders every 2 ms on one OrderFlow stream, stopped with `signal`
+ * once 2,000 commands are acknowledged: the acknowledged commands, and how many orders were sent.
+ */
+async function stoppedUnderFlow(signal: NodeJS.Signals) {
+  const first = await engine();
+  const session = new OrderFlowSession(first.client.orderFlow());
+  session.stream.on("error", () => undefined);
+  session.send([defineBtc(1n)]);
+  let next = 2;
+  const sender = setInterval(() => {
+    session.send(orderBatch(next, 50));
+    next += 50;
+  }, 2);
+  await session.waitForAcks(2000, 30_000);
+  const exitCode = await first.stop(signal);
+  clearInterval(sender);
+  // The last acks may still sit in this process's socket buffer when the engine has exited.
+  await session.done.catch(() => undefined);
+  return { first, exitCode, acked: session.acks.filter((a) => a.sequence > 0n), sent: next };
+}
+
 describe("engine over gRPC", () => {
   it("acknowledges an OrderFlow batch in order with sequences, order ids and events", async () => {
     const e = await engine();
@@ -129,19 +151,7 @@ describe("engine over gRPC", () => {
   });
 
   it("survives SIGKILL mid-stream: every acknowledged command is recovered, nothing unsent appears", async () => {
-    const first = await engine();
-    const session = new OrderFlowSession(first.client.orderFlow());
-    session.stream.on("error", () => undefined);
-    session.send([defineBtc(1n)]);
-    let next = 2;
-    const sender = setInterval(() => {
-      session.send(orderBatch(next, 50));
-      next += 50;
-    }, 2);
-    await session.waitForAcks(2000, 30_000);
-    await first.stop("SIGKILL");
-    clearInterval(sender);
-    const acked = session.acks.filter((a) => a.sequence > 0n);
+    const { first, acked, sent: next } = await stoppedUnderFlow("SIGKILL");
 
     const second = await engine({ dataDir: first.dataDir });
     const stats = await new Promise<{ lastSequence: bigint }>((resolve, reject) =>
@@ -160,22 +170,8 @@ describe("engine over gRPC", () => {
   });
 
   it("drains on SIGTERM under load: exit 0, and exactly the acknowledged commands are recovered", async () => {
-    const first = await engine();
-    const session = new OrderFlowSession(first.client.orderFlow());
-    session.stream.on("error", () => undefined);
-    session.send([defineBtc(1n)]);
-    let next = 2;
-    const sender = setInterval(() => {
-      session.send(orderBatch(next, 50));
-      next += 50;
-    }, 2);
-    await session.waitForAcks(2000, 30_000);
-    const exitCode = await first.stop("SIGTERM");
-    clearInterval(sender);
+    const { first, exitCode, acked } = await stoppedUnderFlow("SIGTERM");
     expect(exitCode).toBe(0);
-    // The last acks may still sit in this process's socket buffer when the engine has exited.
-    await session.done.catch(() => undefined);
-    const acked = session.acks.filter((a) => a.sequence > 0n);
 
     // Unlike a SIGKILL, a drain answers every command it applied before the streams close: the
     // journal holds the acknowledged commands and nothing else.
