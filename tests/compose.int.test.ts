@@ -354,6 +354,12 @@ describe("the Dockerfiles", () => {
     expect(result.code).toBe(0);
   });
 
+  it("copy every workspace's manifest before npm ci, so the image installs what the lock file names", async () => {
+    const { workspaces } = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { workspaces: string[] };
+    const dockerfile = await readFile(join(root, "Dockerfile"), "utf8");
+    expect(workspaces.filter((w) => !dockerfile.includes(`COPY ${w}/package.json ${w}/`))).toEqual([]);
+  });
+
   it("fail hadolint with that configuration when they break a rule", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hft-hadolint-"));
     await writeFile(join(dir, "Dockerfile"), "FROM debian:latest\nRUN apt-get update && apt-get install -y curl\n");
