@@ -1,6 +1,6 @@
 # Everyday commands. Each target is a thin alias for a script, so a machine without make can run
 # the scripts directly (the README's two commands do). Variables: SERVICE (logs), ARGS (health,
-# backup, restore, bench, load), FILE (restore), BENCH (bench), ACCOUNT and ROLE (token).
+# backup, restore, bench, load), FILE (restore), BENCH (bench), PROFILE (load), ACCOUNT and ROLE (token).
 .DEFAULT_GOAL := help
 .PHONY: help up down restart status logs health migrate migrate-status backup restore token generate build lint test bench load observe clean docker-build docker-up docker-down certs
 
@@ -57,11 +57,11 @@ lint: ## buf lint/format/breaking, eslint, type-check
 test: ## run every test suite (starts the stack when needed)
 	bash scripts/test.sh
 
-bench: ## the benchmarks of docs/BENCHMARKS.md: BENCH=engine|replay|grpc|orders|analytics|gateway (default all), ARGS=<its flags>
+bench: ## every bench/ scenario beside its ceiling, profile quick (a few minutes, JSON in .run/bench/); BENCH=report rewrites docs/BENCHMARKS.md from the last runs; BENCH=engine|replay|grpc|orders|analytics|gateway one benchmark alone; ARGS=<flags>
 	bash scripts/bench.sh $(or $(BENCH),all) $(ARGS)
 
-load: ## drive a fresh engine and order service with the order load generator (ARGS=--orders=20000 ...)
-	bash scripts/bench.sh orders $(ARGS)
+load: ## the bench/ scenarios with a longer profile of bench/profiles.json: make load PROFILE=standard (bounded rates, durations, concurrency; loopback only); ARGS=--only=<scenario,...>
+	bash scripts/bench.sh all --profile=$(or $(PROFILE),standard) $(ARGS)
 
 observe: ## start the stack's Prometheus and Jaeger (with the rest of the stack) and print their URLs
 	@bash scripts/stack.sh up | grep -E '^(prometheus|jaeger) '

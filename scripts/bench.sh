@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # The benchmarks of docs/BENCHMARKS.md, run as that page runs them (`make bench`, `make load`).
-#   scripts/bench.sh engine|replay|grpc|orders|analytics|gateway|all [flags of that benchmark...]
+#   scripts/bench.sh all [--profile=quick] [--only=SCENARIO,...] [--out=DIR]
+#     all        the load harness (bench/): every scenario beside its ceiling with a profile of
+#                bench/profiles.json (default quick, a few minutes); one JSON file per scenario in
+#                .run/bench/<time>/ (or --out); needs the local stack up
+#   scripts/bench.sh report [--last=N | RUN_DIR...]
+#     report     docs/BENCHMARKS.md's generated section and docs/bench/*.svg from the last N runs (3)
+#   scripts/bench.sh engine|replay|grpc|orders|analytics|gateway [flags of that benchmark...]
 #     engine     engine_bench: one command type at a time on one book (Google Benchmark)
 #     replay     replay_bench: a mixed order flow in process, in memory and journaled
 #     grpc       grpc_load against a fresh hft-engine on HFT_BENCH_ENGINE_LISTEN (127.0.0.1:50151)
@@ -8,13 +14,12 @@
 #     analytics  analytics-service/bench/consume.ts (needs the stack up)
 #     gateway    gateway/bench/load.ts (needs `scripts/services.sh up`; settings from DURATION_S,
 #                CONCURRENCY, CONNECTIONS, not flags)
-#     all        each of them in turn with its defaults
 # Figures are printed, never asserted; scratch data goes to a temporary directory that is removed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=$root/engine-cpp/build
-names="engine|replay|grpc|orders|analytics|gateway|all"
+names="engine|replay|grpc|orders|analytics|gateway|all|report"
 
 usage() { echo "usage: $0 $names [flags of that benchmark...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
@@ -69,19 +74,31 @@ run_gateway() {
   npx tsx --conditions=@hft/source gateway/bench/load.ts
 }
 
+# The harness: its flags and profile are checked before anything is built.
+run_all() {
+  local arg
+  for arg in "$@"; do
+    case $arg in
+      --profile=*|--only=*|--out=*) ;;
+      *) echo "bench: all takes --profile=NAME, --only=SCENARIO,... and --out=DIR (got: $arg)" >&2; exit 2 ;;
+    esac
+  done
+  local profile=quick
+  for arg in "$@"; do case $arg in --profile=*) profile=${arg#--profile=} ;; esac; done
+  node -e 'const p = require("./bench/profiles.json"); if (!(process.argv[1] in p)) { console.error(`bench: no profile "${process.argv[1]}" in bench/profiles.json; there are: ${Object.keys(p).join(", ")}`); process.exit(2); }' "$profile"
+  [ -x .deps/bin/ghz ] || { echo "bench: .deps/bin/ghz is missing; run scripts/install-tools.sh" >&2; exit 1; }
+  build_engine hft-engine replay_bench grpc_load grpc_echo_server
+  node --conditions=@hft/source --import tsx bench/src/run.ts "$@"
+}
+
 case $which in
+  all) run_all "$@" ;;
+  report) node --conditions=@hft/source --import tsx bench/src/write-report.ts "$@" ;;
   engine) run_engine_bench "$@" ;;
   replay) run_replay "$@" ;;
   grpc) run_grpc "$@" ;;
   orders) run_orders "$@" ;;
   analytics) run_analytics "$@" ;;
   gateway) run_gateway "$@" ;;
-  all)
-    [ $# -eq 0 ] || { echo "bench: all runs each benchmark with its defaults; name one to pass flags (got: $*)" >&2; exit 2; }
-    for one in engine_bench replay grpc orders analytics gateway; do
-      echo "=== $one"
-      "run_$one"
-    done
-    ;;
   *) echo "bench: \"$which\" is not a benchmark; expected one of: $names" >&2; exit 2 ;;
 esac

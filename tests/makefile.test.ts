@@ -77,7 +77,9 @@ describe("Makefile", () => {
     expect(await planned("restore", "FILE=.run/backups/x.dump", "ARGS=--yes")).toBe("bash scripts/restore.sh --yes .run/backups/x.dump\n");
     expect(await planned("bench")).toBe("bash scripts/bench.sh all\n");
     expect(await planned("bench", "BENCH=replay", "ARGS=--runs=1")).toBe("bash scripts/bench.sh replay --runs=1\n");
-    expect(await planned("load", "ARGS=--orders=1000")).toBe("bash scripts/bench.sh orders --orders=1000\n");
+    expect(await planned("bench", "BENCH=report")).toBe("bash scripts/bench.sh report\n");
+    expect(await planned("load")).toBe("bash scripts/bench.sh all --profile=standard\n");
+    expect(await planned("load", "PROFILE=soak", "ARGS=--only=gateway")).toBe("bash scripts/bench.sh all --profile=soak --only=gateway\n");
     expect(await planned("docker-up")).toBe("docker compose --env-file compose.env up -d\n");
   });
 
@@ -148,11 +150,12 @@ describe("make bench", () => {
   it("refuses a benchmark it does not have", async () => {
     const { code, stderr } = await make(["bench", "BENCH=matching"]);
     expect(code).not.toBe(0);
-    expect(stderr).toContain('bench: "matching" is not a benchmark; expected one of: engine|replay|grpc|orders|analytics|gateway|all');
+    expect(stderr).toContain('bench: "matching" is not a benchmark; expected one of: engine|replay|grpc|orders|analytics|gateway|all|report');
   });
 
-  it("refuses flags for all, and for the gateway benchmark, which reads its settings from the environment", async () => {
-    expect((await make(["bench", "ARGS=--runs=1"])).stderr).toContain("bench: all runs each benchmark with its defaults; name one to pass flags (got: --runs=1)");
+  it("refuses what the harness does not take before building anything, and flags for the gateway benchmark, which reads its settings from the environment", async () => {
+    expect((await make(["bench", "ARGS=--runs=1"])).stderr).toContain("bench: all takes --profile=NAME, --only=SCENARIO,... and --out=DIR (got: --runs=1)");
+    expect((await make(["load", "PROFILE=forever"])).stderr).toContain('bench: no profile "forever" in bench/profiles.json; there are: ');
     expect((await make(["bench", "BENCH=gateway", "ARGS=--duration=5"])).stderr).toContain("bench: gateway takes no flags; set DURATION_S, CONCURRENCY or CONNECTIONS instead (got: --duration=5)");
   });
 });

@@ -37,14 +37,37 @@ export interface EngineFigure {
   readonly latencyUs: LatencyUs;
 }
 
-/** replay_bench with --runs=1: the in-memory run (per-command latency) and the journaled one (durable latency). */
-export function parseReplay(output: string): { memory: EngineFigure; journaled: EngineFigure } {
-  const lines = percentileLines(output);
-  const memory = match(output, /^\s*run 1: (\d+) commands in ([\d.]+) s/m, "in-memory run");
-  const journaled = match(output, /^\s*(\d+) commands in ([\d.]+) s = [\d.]+ M commands\/s; \d+ fdatasyncs/m, "journaled run");
+/** replay_bench's numbered sections ("1. in memory, throughput", ...) by number. */
+function sections(output: string): Map<number, string> {
+  const found = new Map<number, string>();
+  const parts = output.split(/^(?=\d+\. )/m);
+  for (const part of parts) {
+    const n = /^(\d+)\. /.exec(part);
+    if (n) found.set(Number(n[1]), part);
+  }
+  return found;
+}
+
+function journaledFigure(section: string): EngineFigure {
+  const run = match(section, /^\s*(\d+) commands in ([\d.]+) s = [\d.]+ M commands\/s; \d+ fdatasyncs/m, "journaled run");
+  return { commands: Number(run[1]), seconds: Number(run[2]), latencyUs: line(percentileLines(section), "durable (start -> group synced)", section) };
+}
+
+/**
+ * replay_bench with --runs=1: the in-memory run (per-command latency), the journaled one on the
+ * matching thread (section 3, durable latency) and, when the build has it, the journal committed
+ * by a thread of its own as hft-engine does (section 5).
+ */
+export function parseReplay(output: string): { memory: EngineFigure; journaled: EngineFigure; committer?: EngineFigure } {
+  const parts = sections(output);
+  const throughput = parts.get(1) ?? "";
+  const memory = match(throughput, /^\s*run 1: (\d+) commands in ([\d.]+) s/m, "in-memory run");
+  const latency = parts.get(2) ?? "";
+  const committer = parts.get(5);
   return {
-    memory: { commands: Number(memory[1]), seconds: Number(memory[2]), latencyUs: line(lines, "per command, in memory", output) },
-    journaled: { commands: Number(journaled[1]), seconds: Number(journaled[2]), latencyUs: line(lines, "durable (start -> group synced)", output) },
+    memory: { commands: Number(memory[1]), seconds: Number(memory[2]), latencyUs: line(percentileLines(latency), "per command, in memory", output) },
+    journaled: journaledFigure(parts.get(3) ?? output),
+    ...(committer ? { committer: journaledFigure(committer) } : {}),
   };
 }
 

@@ -55,7 +55,7 @@ export async function runGhz(options: GhzOptions): Promise<GhzResult> {
     "-O", "json",
     options.address,
   ];
-  const out = await runCommand(`${root}.deps/bin/ghz`, args, { timeoutMs: (options.seconds + 60) * 1000 });
+  const out = await runCommand(`${root}.deps/bin/ghz`, args, { timeoutMs: (options.seconds + 60) * 1_000 });
   if (out.code !== 0) throw new Error(`ghz exited with ${out.code}: ${out.stderr}`);
   const report = JSON.parse(out.stdout) as GhzReport;
   const latencies = new LatencySamples();

@@ -15,6 +15,7 @@ import { OrderServiceClient } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { type EngineProcess, startEngine } from "../../tests/support/engine-process.js";
 import { bearer } from "../../tests/support/order-calls.js";
 import { type OrderServiceProcess, startOrderService } from "../../tests/support/order-service-process.js";
+import { startGatewayProcess } from "../../tests/support/ready-process.js";
 import { type Server, root, startNodeServer, stopChild } from "./processes.js";
 
 export interface Shard {
@@ -36,10 +37,14 @@ export interface Platform {
   readonly tokens: readonly string[];
   /** Call metadata of account `i` (modulo the accounts). */
   metadataFor(i: number): grpc.Metadata;
+  /** A gateway in front of the order service (market data too), started on first use; untraced, rate limit out of the way. */
+  gateway(): Promise<Server>;
   stop(): Promise<void>;
 }
 
 const ACCOUNTS = 16;
+/** The gateway's settings in every scenario: no tracing, and a rate limit no load here reaches. */
+export const gatewayBenchEnv = { GATEWAY_RATE_LIMIT: "10000000", OTEL_SDK_DISABLED: "true" } as const;
 
 /**
  * Starts the platform. One shard uses the seeded instruments (shard "default": AAPL, MSFT, ...);
@@ -79,6 +84,9 @@ export async function startPlatform(shardCount: 1 | 2): Promise<Platform> {
       }
       shards.push({ name, engine, symbol });
     }
+    // The echo starts while the service does.
+    const echoStarted = startNodeServer("order-service/bench/echo-server.ts");
+    stops.push(async () => stopChild((await echoStarted).child));
     const service = await startOrderService({
       env: {
         DATABASE_URL: db.url,
@@ -93,8 +101,7 @@ export async function startPlatform(shardCount: 1 | 2): Promise<Platform> {
     const defined = shards.map((shard) => service.waitForLog((line) => line.msg === "instruments defined in the engine" && (shardCount === 1 || line.shard === shard.name)));
     await Promise.all(defined);
 
-    const echo = await startNodeServer("order-service/bench/echo-server.ts");
-    stops.push(() => stopChild(echo.child));
+    const echo = await echoStarted;
     const echoClient = new OrderServiceClient(echo.address, grpc.credentials.createInsecure());
     stops.push(async () => echoClient.close());
 
@@ -103,7 +110,13 @@ export async function startPlatform(shardCount: 1 | 2): Promise<Platform> {
       m.set("authorization", `Bearer ${token}`);
       return m;
     });
-    return { db, shards, service, echo, echoClient, accounts, tokens, metadataFor: (i) => metadata[i % metadata.length]!, stop };
+    let gateway: Promise<Server> | undefined;
+    const startGateway = async () => {
+      const started = await startGatewayProcess({ orders: service.address, analytics: service.address }, gatewayBenchEnv);
+      stops.push(() => stopChild(started.child));
+      return started;
+    };
+    return { db, shards, service, echo, echoClient, accounts, tokens, metadataFor: (i) => metadata[i % metadata.length]!, gateway: () => (gateway ??= startGateway()), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -53,7 +53,7 @@ export function runCommand(command: string, args: readonly string[], options: { 
     execFile(
       command,
       args,
-      { cwd: options.cwd ?? root, timeout: options.timeoutMs, maxBuffer: 512 << 20, env: { ...process.env, ...options.env }, killSignal: "SIGKILL" },
+      { cwd: options.cwd ?? root, timeout: Math.ceil(options.timeoutMs), maxBuffer: 512 << 20, env: { ...process.env, ...options.env }, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
         resolve({ code, stdout, stderr: error && code === -1 ? `${stderr}\n${error.message}` : stderr });

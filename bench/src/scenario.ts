@@ -34,3 +34,6 @@ export interface PhaseSettings {
   /** Offered rates of the open-loop phases, per second. */
   readonly rates: readonly number[];
 }
+
+/** Each target is driven this long before it is measured (connections, JIT, caches), not recorded. */
+export const warmUpSeconds = (phaseSeconds: number) => Math.min(0.5, phaseSeconds / 3);

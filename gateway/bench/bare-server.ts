@@ -7,35 +7,11 @@
  */
 import * as http2 from "node:http2";
 import type { Socket } from "node:net";
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { GetOrderResponseSchema, OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
-import { OrderStatus, OrderType, Side, TimeInForce } from "@hft/contract/es/hft/v1/types_pb.js";
+import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
+import { getOrderAnswer } from "./get-order-answer.js";
 
-const at = timestampNow();
-const answer = (orderId: string) =>
-  create(GetOrderResponseSchema, {
-    order: {
-      orderId,
-      clientOrderId: "bench-0001",
-      account: "bench",
-      symbol: "BTC-USD",
-      side: Side.BUY,
-      type: OrderType.LIMIT,
-      timeInForce: TimeInForce.GTC,
-      price: "25000.5",
-      quantity: "0.01",
-      filledQuantity: "0",
-      remainingQuantity: "0.01",
-      status: OrderStatus.NEW,
-      createTime: at,
-      updateTime: at,
-      sequence: 42n,
-    },
-  });
-
-const handler = connectNodeAdapter({ routes: (router) => router.service(OrderService, { getOrder: (request) => answer(request.orderId) }) });
+const handler = connectNodeAdapter({ routes: (router) => router.service(OrderService, { getOrder: (request) => getOrderAnswer(request.orderId) }) });
 const server = http2.createServer(handler);
 // Nagle off, as grpc-js does for the real order service: a response's trailers must not wait for an ACK.
 server.on("connection", (socket: Socket) => socket.setNoDelay(true));

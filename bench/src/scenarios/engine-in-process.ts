@@ -17,11 +17,14 @@ export const engineInProcess = defineScenario({
     log(`replay_bench --commands=${settings.commands}`);
     const out = await runCommand(`${engineBuild}/replay_bench`, [`--commands=${settings.commands}`, "--runs=1", `--journal-dir=${scratch}/journal`], { cwd: scratch, timeoutMs: 600_000 });
     if (out.code !== 0) throw new Error(`replay_bench exited with ${out.code}:\n${out.stdout}\n${out.stderr}`);
-    const { memory, journaled } = parseReplay(out.stdout);
+    const { memory, journaled, committer } = parseReplay(out.stdout);
     const common = { role: "subject", mode: "closed", unit: "commands", offeredRate: null, errors: 0, settings: { commands: settings.commands } } as const;
     return [
       { ...common, target: "engine, in memory", achievedRate: memory.commands / memory.seconds, latencyUs: memory.latencyUs, samples: memory.commands, durationS: memory.seconds },
       { ...common, target: "engine, journaled (durable)", achievedRate: journaled.commands / journaled.seconds, latencyUs: journaled.latencyUs, samples: journaled.commands, durationS: journaled.seconds },
+      ...(committer
+        ? [{ ...common, target: "engine, journaled by a commit thread (durable)", achievedRate: committer.commands / committer.seconds, latencyUs: committer.latencyUs, samples: committer.commands, durationS: committer.seconds }]
+        : []),
     ];
   },
 });

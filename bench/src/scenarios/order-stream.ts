@@ -11,7 +11,7 @@ import { driveOrderEntry, orderFor } from "../../../order-service/bench/order-fl
 import { summarize } from "../latency.js";
 import type { Platform } from "../platform.js";
 import { type Measured, roleOf } from "../result.js";
-import { defineScenario } from "../scenario.js";
+import { defineScenario, warmUpSeconds } from "../scenario.js";
 
 export const ECHO = "bare grpc-js echo";
 export const closedStreams = z.strictObject({ streams: z.number().int().min(1).max(64), window: z.number().int().min(1).max(4_096), seconds: z.number().min(0.5).max(300) });
@@ -62,7 +62,7 @@ export const orderStream = defineScenario({
     const targets = [["order service", p.service.client], [ECHO, p.echoClient]] as const;
     const measured: Measured[] = [];
     // Warm-up, not recorded.
-    for (const [, client] of targets) await measureOrderEntry(p, "warm-up", client, { streams: settings.closed.streams, window: 16, seconds: 0.5, symbols });
+    for (const [, client] of targets) await measureOrderEntry(p, "warm-up", client, { streams: settings.closed.streams, window: 16, seconds: warmUpSeconds(settings.closed.seconds), symbols });
     for (const [target, client] of targets) {
       log(`${target} closed, ${settings.closed.streams} x ${settings.closed.window} in flight`);
       measured.push(await measureOrderEntry(p, target, client, { ...settings.closed, symbols }));

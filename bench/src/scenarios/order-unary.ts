@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { runGhz } from "../ghz.js";
 import { type Measured, roleOf } from "../result.js";
-import { defineScenario } from "../scenario.js";
+import { defineScenario, warmUpSeconds } from "../scenario.js";
 
 const SERVICE = "order service";
 const ECHO = "bare grpc-js echo";
@@ -53,7 +53,7 @@ export const orderUnary = defineScenario({
     };
     const targets = [[SERVICE, p.service.address], [ECHO, p.echo.address]] as const;
     // Warm-up, not recorded: connections, JIT, the service's caches.
-    for (const [, address] of targets) await runGhz({ address, ...request(`w${run}`), ...settings.closed, seconds: 0.5 });
+    for (const [, address] of targets) await runGhz({ address, ...request(`w${run}`), ...settings.closed, seconds: warmUpSeconds(settings.seconds) });
     for (const [target, address] of targets) await drive(target, address, settings.closed);
     for (const rate of settings.rates) for (const [target, address] of targets) await drive(target, address, settings.open, rate);
     return measured;

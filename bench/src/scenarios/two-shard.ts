@@ -3,7 +3,7 @@
  * on each): OrderEntry closed loop with the orders spread over both shards, beside the bare
  * grpc-js echo driven the same way. Compare with order-stream's closed figure of the same run.
  */
-import { defineScenario } from "../scenario.js";
+import { defineScenario, warmUpSeconds } from "../scenario.js";
 import { startPlatform } from "../platform.js";
 import { ECHO, closedStreams, measureOrderEntry } from "./order-stream.js";
 
@@ -16,7 +16,7 @@ export const twoShard = defineScenario({
     const p = await startPlatform(2);
     defer(() => p.stop());
     const symbols = p.shards.map((s) => s.symbol);
-    await measureOrderEntry(p, "warm-up", p.service.client, { streams: settings.streams, window: 16, seconds: 0.5, symbols });
+    await measureOrderEntry(p, "warm-up", p.service.client, { streams: settings.streams, window: 16, seconds: warmUpSeconds(settings.seconds), symbols });
     log(`two shards closed, ${settings.streams} x ${settings.window} in flight`);
     const service = await measureOrderEntry(p, "order service, two shards", p.service.client, { ...settings, symbols });
     const echo = await measureOrderEntry(p, ECHO, p.echoClient, { ...settings, symbols });
