@@ -4,10 +4,11 @@
  * go (UNAVAILABLE / close 1001), the listener closes once its connections are idle, exit 0.
  */
 import { shutdownTracing } from "@hft/otel";
-import { createLogger, loadConfigOrExit } from "@hft/service-kit";
+import { createLogger, loadConfigOrExit, useFastProtobufText } from "@hft/service-kit";
 import { gatewayConfigShape } from "./config.js";
 import { startGateway } from "./gateway.js";
 
+useFastProtobufText();
 const config = loadConfigOrExit(gatewayConfigShape, "hft-gateway");
 const logger = createLogger({ service: "gateway", level: config.LOG_LEVEL });
 

@@ -18,6 +18,7 @@ import {
   loadConfigOrExit,
   serverTlsOf,
   tlsModeOf,
+  useFastProtobufText,
 } from "@hft/service-kit";
 import { shutdownTracing } from "@hft/otel";
 import { Catalog } from "./catalog.js";
@@ -36,6 +37,7 @@ import { SequenceTraces } from "./sequence-traces.js";
 import { createOrderServer } from "./service.js";
 import { parseShards } from "./shards.js";
 
+useFastProtobufText();
 const config = loadConfigOrExit(orderConfigShape, "hft-order-service");
 const logger = createLogger({ service: "order-service", level: config.LOG_LEVEL });
 const shards = (() => {

@@ -14,5 +14,6 @@ export type { MetricsRegistry, MetricsRegistryOptions } from "./metrics.js";
 export { clientTlsOf, minTlsVersion, serverTlsOf, tlsClientConfig, tlsProblems, tlsModeOf, tlsServerConfig, tlsServerOptions } from "./tls.js";
 export type { CertificateFile, ClientTls, KeyFile, ServerTls } from "./tls.js";
 export { violationsOf, violationsOfBytes } from "./request-rules.js";
+export { encodeUtf8With, useFastProtobufText } from "./protobuf-text.js";
 export { MIGRATION_LOCK_KEY, MigrationError, createMigrator, readMigrations } from "./migrator.js";
 export type { Migration, MigrationErrorCode, MigrationState, MigrationStatus, Migrator, MigratorOptions } from "./migrator.js";
