@@ -12,6 +12,7 @@ import type pg from "pg";
 import { Order, type PlaceOrderRequest } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { createBatcher, type Batched } from "./batcher.js";
 import { type Account, type Catalog, namesOf } from "./catalog.js";
+import { asBuffer, encodedOrder } from "./encoded-messages.js";
 import { OrderError } from "./order-error.js";
 import type { OrderMetrics } from "./metrics.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
@@ -86,7 +87,7 @@ export class ClientOrderIds {
 
   /** Records the answer in PostgreSQL (the record, awaited), then in Redis (for fast retries, not awaited). */
   async answered(account: Account, clientOrderId: string, hash: string, order: Order): Promise<void> {
-    const encoded = Buffer.from(Order.encode(order).finish()).toString("base64");
+    const encoded = asBuffer(encodedOrder(order)).toString("base64");
     await this.recordAnswer({ accountId: account.id.toString(), clientOrderId, hash, orderId: order.orderId, encoded });
     const { redis, metrics } = this.options;
     if (!redis) return;

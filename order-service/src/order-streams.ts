@@ -23,6 +23,7 @@ import {
 import type { OrderDesk } from "./order-desk.js";
 import { OrderError } from "./order-error.js";
 import { type OrderUpdate, type OrderUpdateFeed, ReplayTooLongError } from "./order-updates.js";
+import { receivedBytes } from "./service-definitions.js";
 
 /** Messages waiting for a slow reader before its stream is ended. */
 export const MAX_BUFFERED = 10_000;
@@ -141,7 +142,7 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
     const chains = new Map<string, Promise<unknown>>();
     const run = async (request: OrderEntryRequest): Promise<Order> => {
       const who = await identity;
-      const problem = violationsOfBytes(OrderEntryRequestSchema, OrderEntryRequest.encode(request).finish());
+      const problem = violationsOfBytes(OrderEntryRequestSchema, receivedBytes(request) ?? OrderEntryRequest.encode(request).finish());
       if (problem) throw new OrderError(grpc.status.INVALID_ARGUMENT, "INVALID_REQUEST", problem);
       const action = request.action!;
       switch (action.$case) {

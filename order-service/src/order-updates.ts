@@ -15,8 +15,9 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "@hft/service-kit";
-import { StreamOrderUpdatesResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
+import type { StreamOrderUpdatesResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { type Catalog, namesOf } from "./catalog.js";
+import { decodeOrderUpdate, encodeOrderUpdate } from "./encoded-messages.js";
 import { ORDER_COLUMNS, type AppliedBatch, type ExecutionRow, type OrderRow } from "./projection/apply-events.js";
 import { type Names, executionMessage, orderMessage } from "./projection/records.js";
 
@@ -79,7 +80,7 @@ export async function publishOrderUpdates(redis: Redis, channel: string, shard: 
     shard,
     first: batch.firstSequence.toString(),
     last: batch.lastSequence.toString(),
-    updates: updatesOf(shard, batch.orders, batch.executions, names).map((u) => Buffer.from(StreamOrderUpdatesResponse.encode(u.message).finish()).toString("base64")),
+    updates: updatesOf(shard, batch.orders, batch.executions, names).map((u) => encodeOrderUpdate(u.message).toString("base64")),
   };
   await redis.publish(channel, JSON.stringify(envelope));
 }
@@ -192,7 +193,7 @@ export class OrderUpdateFeed {
     this.lastSequence.set(envelope.shard, last);
     this.deliver(
       envelope.updates.map((encoded) => {
-        const message = StreamOrderUpdatesResponse.decode(Buffer.from(encoded, "base64"));
+        const message = decodeOrderUpdate(Buffer.from(encoded, "base64"));
         return { shard: envelope.shard, sequence: message.execution?.sequence ?? message.order?.sequence ?? last, message };
       }),
     );

@@ -28,7 +28,6 @@ import {
   ListExecutionsRequest,
   ListOrdersRequest,
   type OrderServiceServer,
-  OrderServiceService,
   PlaceOrderRequest,
   ReplaceOrderRequest,
 } from "@hft/contract/grpc/hft/v1/order_service.js";
@@ -42,7 +41,6 @@ import {
   GetBookRequest,
   ListInstrumentsRequest,
   type MarketDataServiceServer,
-  MarketDataServiceService,
   StreamMarketDataRequest,
 } from "@hft/contract/grpc/hft/v1/market_data_service.js";
 import { EngineUnavailableError } from "./engine-link.js";
@@ -52,6 +50,7 @@ import { OrderError } from "./order-error.js";
 import { type DescribedError, type OrderStreamDeps, orderEntryHandler, streamOrderUpdatesHandler } from "./order-streams.js";
 import type { OrderUpdateFeed } from "./order-updates.js";
 import type { Reads } from "./reads.js";
+import { marketDataServiceDefinition, orderServiceDefinition, receivedBytes } from "./service-definitions.js";
 
 interface Encoder<T> {
   encode(message: T): { finish(): Uint8Array };
@@ -90,14 +89,14 @@ function createCallHandlers(verify: TokenVerifier, logger: Logger) {
     return verify(bearerToken(typeof header === "string" ? header : header?.toString()));
   }
 
-  async function admitted<Req>(metadata: grpc.Metadata, schema: DescMessage, codec: Encoder<Req>, request: Req): Promise<Identity> {
+  async function admitted<Req extends object>(metadata: grpc.Metadata, schema: DescMessage, codec: Encoder<Req>, request: Req): Promise<Identity> {
     const identity = await authenticate(metadata);
-    const problem = violationsOfBytes(schema, codec.encode(request).finish());
+    const problem = violationsOfBytes(schema, receivedBytes(request) ?? codec.encode(request).finish());
     if (problem) throw new OrderError(grpc.status.INVALID_ARGUMENT, "INVALID_REQUEST", problem);
     return identity;
   }
 
-  function unary<Req, Res>(
+  function unary<Req extends object, Res>(
     schema: DescMessage,
     codec: Encoder<Req>,
     handle: (identity: Identity, request: Req) => Promise<Res>,
@@ -165,8 +164,8 @@ export function createOrderServer(deps: OrderServiceDeps & { readonly registry: 
     "grpc.max_receive_message_length": 4 << 20,
     interceptors: [grpcServerMetrics(deps.registry)],
   });
-  server.addService(OrderServiceService, orderServiceHandlers(deps));
-  server.addService(MarketDataServiceService, marketDataHandlers(deps));
+  server.addService(orderServiceDefinition, orderServiceHandlers(deps));
+  server.addService(marketDataServiceDefinition, marketDataHandlers(deps));
   const health = new ServerHealth(server, ["hft.v1.OrderService", "hft.v1.MarketDataService"]);
   addReflection(
     server,

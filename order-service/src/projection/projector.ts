@@ -16,7 +16,7 @@ import type { Producer } from "kafkajs";
 import type pg from "pg";
 import type { Logger } from "@hft/service-kit";
 import { EngineServiceClient, type SubscribeResponse } from "@hft/contract/grpc/hft/v1/engine_service.js";
-import { Execution, Order } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { asBuffer, encodedExecution, encodedOrder } from "../encoded-messages.js";
 import type { OrderMetrics } from "../metrics.js";
 import type { SequenceTraces } from "../sequence-traces.js";
 import { type AppliedBatch, applyEvents, readCheckpoint } from "./apply-events.js";
@@ -225,7 +225,7 @@ export class Projector {
         topic: ORDERS_TOPIC,
         messages: applied.orders.map((row) => ({
           key: row.account_id,
-          value: Buffer.from(Order.encode(orderMessage(row, names)).finish()),
+          value: asBuffer(encodedOrder(orderMessage(row, names))),
           headers: { ...headers(ORDERS_TOPIC, row.last_sequence), "proto-message": "hft.v1.Order" },
         })),
       },
@@ -233,7 +233,7 @@ export class Projector {
         topic: EXECUTIONS_TOPIC,
         messages: applied.executions.map((row) => ({
           key: row.account_id,
-          value: Buffer.from(Execution.encode(executionMessage(row, clientOrderIds.get(row.order_id) ?? "", names)).finish()),
+          value: asBuffer(encodedExecution(executionMessage(row, clientOrderIds.get(row.order_id) ?? "", names))),
           headers: { ...headers(EXECUTIONS_TOPIC, row.sequence), "proto-message": "hft.v1.Execution" },
         })),
       },

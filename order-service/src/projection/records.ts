@@ -36,8 +36,17 @@ const rejectReason = byName(RejectReason, "REJECT_REASON_");
 const selfTrade = byName(SelfTradePrevention, "SELF_TRADE_PREVENTION_");
 const side = (s: "buy" | "sell") => (s === "buy" ? Side.SIDE_BUY : Side.SIDE_SELL);
 
+/**
+ * The messages made from rows, by row. Kafka, the order-update publish and the open-order cache
+ * each turn the same committed rows into messages: they share one message per row, and with it
+ * its encoding (encoded-messages.ts). A row's names never change, so the first call's stand.
+ */
+const made = new WeakMap<OrderRow | ExecutionRow, Order | Execution>();
+
 export function orderMessage(row: OrderRow, names: Names): Order {
-  return {
+  const known = made.get(row) as Order | undefined;
+  if (known) return known;
+  const order: Order = {
     orderId: row.order_id,
     clientOrderId: row.client_order_id,
     account: names.account(row.account_id),
@@ -62,10 +71,14 @@ export function orderMessage(row: OrderRow, names: Names): Order {
     updateTime: toTimestamp(row.updated_at),
     sequence: BigInt(row.last_sequence),
   };
+  made.set(row, order);
+  return order;
 }
 
 export function executionMessage(row: ExecutionRow, clientOrderId: string, names: Names): Execution {
-  return {
+  const known = made.get(row) as Execution | undefined;
+  if (known) return known;
+  const execution: Execution = {
     tradeId: row.trade_id,
     orderId: row.order_id,
     clientOrderId,
@@ -79,6 +92,8 @@ export function executionMessage(row: ExecutionRow, clientOrderId: string, names
     sequence: BigInt(row.sequence),
     account: names.account(row.account_id),
   };
+  made.set(row, execution);
+  return execution;
 }
 
 export function positionMessage(row: PositionRow, names: Names): Position {

@@ -26,7 +26,8 @@
 import type { ChainableCommander, Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "@hft/service-kit";
-import { Order, Position } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { Position } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { asBuffer, encodedOrder } from "../encoded-messages.js";
 import type { OrderMetrics } from "../metrics.js";
 import { ORDER_COLUMNS, POSITION_COLUMNS, type AppliedBatch, type OrderRow, type PositionRow } from "./apply-events.js";
 import { type Names, orderMessage, positionMessage } from "./records.js";
@@ -40,7 +41,7 @@ const OPEN_STATUSES: ReadonlySet<string> = new Set(["pending_trigger", "new", "p
 /** Commands per pipeline when a rebuild writes the caches. */
 const REBUILD_CHUNK = 500;
 
-const encode = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+const encode = (bytes: Uint8Array) => asBuffer(bytes).toString("base64");
 /** A prefix as a literal in a SCAN MATCH pattern. */
 const globLiteral = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&");
 
@@ -84,7 +85,7 @@ export async function writeCaches(redis: Redis, prefix: string, shard: string, b
     open,
     (row) => openOrdersKey(prefix, row.account_id),
     (row) => row.order_id,
-    (row) => encode(Order.encode(orderMessage(row, names)).finish()),
+    (row) => encode(encodedOrder(orderMessage(row, names))),
   );
   for (const [key, fields] of orders) multi.hset(key, fields);
   for (const row of batch.orders) if (!OPEN_STATUSES.has(row.status)) multi.hdel(openOrdersKey(prefix, row.account_id), row.order_id);
@@ -152,7 +153,7 @@ export async function rebuildCaches(pool: pg.Pool, redis: Redis, prefix: string,
       orders,
       (row) => openOrdersKey(prefix, row.account_id),
       (row) => row.order_id,
-      (row) => encode(Order.encode(orderMessage(row, names)).finish()),
+      (row) => encode(encodedOrder(orderMessage(row, names))),
     ),
   ];
   for (let i = 0; i < writes.length; i += REBUILD_CHUNK) {
