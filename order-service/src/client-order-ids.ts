@@ -1,11 +1,12 @@
 /**
  * Idempotency of PlaceOrder on (account, client_order_id), with PostgreSQL as the record and
  * Redis as a cache of answers. A first attempt costs one batched INSERT before the order goes
- * out and one batched UPDATE with the answer after it: the claims and answers of orders that
- * arrive together share a statement (and a WAL flush). Everything unusual (a retry, a key reused
- * for another order, a claim left by a crash) takes the per-key path.
+ * out and one batched UPDATE with the answer after it (and a Redis write of the answer, not
+ * waited for): the claims and answers of orders that arrive together share a statement (and a
+ * WAL flush). Everything unusual (a retry, a key reused for another order, a claim left by a
+ * crash) takes the per-key path, which asks Redis first.
  */
-import { createHash } from "node:crypto";
+import { hash as oneShotHash } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -50,8 +51,7 @@ interface Answer extends Claim {
 }
 
 /** What identifies a PlaceOrder request for idempotency: a retry must hash the same. */
-export const requestHash = (request: PlaceOrderRequest, accountName: string) =>
-  createHash("sha256").update(JSON.stringify({ ...request, account: accountName })).digest("hex");
+export const requestHash = (request: PlaceOrderRequest, accountName: string) => oneShotHash("sha256", JSON.stringify({ ...request, account: accountName }), "hex");
 
 export class ClientOrderIds {
   private readonly claimFresh: Batched<Claim, boolean>;
@@ -70,9 +70,9 @@ export class ClientOrderIds {
    */
   async claim(account: Account, clientOrderId: string, hash: string, shard: string): Promise<Order | undefined> {
     const claim = { accountId: account.id.toString(), clientOrderId, hash };
-    // Both at once: a first attempt (the common case) misses the cache, and waits only for the INSERT.
-    const [cached, fresh] = await Promise.all([this.cachedAnswer(account, clientOrderId), this.claimFresh(claim)]);
-    if (fresh) return undefined;
+    // A first attempt (the common case) needs only the INSERT; the cache is asked once it says retry.
+    if (await this.claimFresh(claim)) return undefined;
+    const cached = await this.cachedAnswer(account, clientOrderId);
     if (cached) {
       if (cached.hash !== hash) throw reusedKey(account, clientOrderId);
       return Order.decode(Buffer.from(cached.order, "base64"));
