@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "hft/engine/clock.h"
@@ -42,6 +44,25 @@ IoResult write_all(int fd, const uint8_t* data, size_t size) {
   return {};
 }
 
+// Writes every buffer, in order, however the kernel splits the writes (IOV_MAX buffers at most per call).
+IoResult writev_all(int fd, iovec* iov, size_t count) {
+  while (count > 0) {
+    const ssize_t n = ::writev(fd, iov, static_cast<int>(std::min<size_t>(count, IOV_MAX)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoResult::failed("write journal", errno);
+    }
+    if (n == 0) return IoResult::failed("write journal", EIO);
+    size_t done = static_cast<size_t>(n);
+    for (; count > 0 && done >= iov->iov_len; ++iov, --count) done -= iov->iov_len;
+    if (count > 0) {
+      iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + done;
+      iov->iov_len -= done;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string IoResult::message() const { return ok() ? "ok" : std::string(operation) + ": " + std::strerror(error); }
@@ -60,10 +81,37 @@ std::string_view to_string(JournalTail tail) {
   return "unknown tail";
 }
 
+// ------------------------------------------------------------------------------------ groups
+JournalGroup::JournalGroup(size_t expected_records)
+    : buffer_(std::make_unique<uint8_t[]>(std::max<size_t>(expected_records, 1) * kMaxRecord)),
+      capacity_(std::max<size_t>(expected_records, 1) * kMaxRecord) {}
+
+void JournalGroup::append(const Command& command) {
+  if (capacity_ - bytes_ < kMaxRecord) {
+    auto grown = std::make_unique<uint8_t[]>(capacity_ * 2);
+    std::memcpy(grown.get(), buffer_.get(), bytes_);
+    buffer_ = std::move(grown);
+    capacity_ *= 2;
+  }
+  uint8_t* record = buffer_.get() + bytes_;
+  const uint32_t length = static_cast<uint32_t>(encode_command(command, record + kRecordHeaderSize));
+  const uint32_t checksum = record_checksum(length, record + kRecordHeaderSize);
+  std::memcpy(record, &length, 4);
+  std::memcpy(record + 4, &checksum, 4);
+  bytes_ += kRecordHeaderSize + length;
+  records_ += 1;
+  last_sequence_ = command.sequence;
+}
+
+void JournalGroup::clear() {
+  bytes_ = 0;
+  records_ = 0;
+  last_sequence_ = 0;
+}
+
 // ------------------------------------------------------------------------------------ writer
-JournalWriter::JournalWriter(JournalOptions options) : options_(options) {
+JournalWriter::JournalWriter(JournalOptions options) : options_(options), group_(std::max<uint32_t>(options.group_commit_records, 1)) {
   if (options_.group_commit_records == 0) options_.group_commit_records = 1;
-  group_ = std::make_unique<uint8_t[]>(options_.group_commit_records * kMaxRecord);
 }
 
 JournalWriter::~JournalWriter() { close(); }
@@ -93,33 +141,52 @@ IoResult JournalWriter::open(const std::string& path) {
 IoResult JournalWriter::append(const Command& command) {
   if (!failure_.ok()) return failure_;
   if (fd_ < 0) return IoResult::failed("append to journal (not open)", EBADF);
-  uint8_t* record = group_.get() + group_bytes_;
-  const uint32_t length = static_cast<uint32_t>(encode_command(command, record + kRecordHeaderSize));
-  const uint32_t checksum = record_checksum(length, record + kRecordHeaderSize);
-  std::memcpy(record, &length, 4);
-  std::memcpy(record + 4, &checksum, 4);
-  group_bytes_ += kRecordHeaderSize + length;
-  appended_sequence_ = command.sequence;
+  group_.append(command);
   stats_.records += 1;
-  if (pending_records_++ == 0) oldest_pending_ns_ = monotonic_ns();
-  if (pending_records_ >= options_.group_commit_records) return commit();
+  if (group_.records() == 1) oldest_pending_ns_ = monotonic_ns();
+  if (group_.records() >= options_.group_commit_records) return commit_own_group();
   // Reading the clock costs about as much as encoding a record, so the age is checked on every
   // 16th record; poll() covers a group that stops growing.
-  if (pending_records_ % 16 == 0) return poll();
+  if (group_.records() % 16 == 0) return poll();
   return {};
 }
 
 IoResult JournalWriter::poll() {
-  if (pending_records_ > 0 && monotonic_ns() - oldest_pending_ns_ >= int64_t{options_.group_commit_micros} * 1000) return commit();
+  if (group_.records() > 0 && monotonic_ns() - oldest_pending_ns_ >= int64_t{options_.group_commit_micros} * 1000) return commit_own_group();
   return failure_;
 }
 
-IoResult JournalWriter::flush() { return pending_records_ > 0 ? commit() : failure_; }
+IoResult JournalWriter::flush() { return group_.records() > 0 ? commit_own_group() : failure_; }
 
-IoResult JournalWriter::commit() {
+IoResult JournalWriter::commit_own_group() {
+  const JournalGroup* group = &group_;
+  const IoResult result = write_and_sync({&group, 1});
+  if (result.ok()) group_.clear();
+  return result;
+}
+
+IoResult JournalWriter::commit(std::span<const JournalGroup* const> groups) {
+  if (fd_ < 0) return IoResult::failed("commit journal (not open)", EBADF);
+  const IoResult result = write_and_sync(groups);
+  if (result.ok())
+    for (const JournalGroup* g : groups) stats_.records += g->records();
+  return result;
+}
+
+IoResult JournalWriter::write_and_sync(std::span<const JournalGroup* const> groups) {
   if (!failure_.ok()) return failure_;
+  iov_.clear();
+  size_t bytes = 0;
+  Sequence last = durable_sequence_;
+  for (const JournalGroup* g : groups) {
+    if (g->records() == 0) continue;
+    iov_.push_back({const_cast<uint8_t*>(g->data()), g->bytes()});
+    bytes += g->bytes();
+    last = g->last_sequence();
+  }
+  if (bytes == 0) return {};
   const int64_t started = monotonic_ns();
-  failure_ = write_all(fd_, group_.get(), group_bytes_);
+  failure_ = writev_all(fd_, iov_.data(), iov_.size());
   if (!failure_.ok()) return failure_;
   if (options_.sync) {
     const int64_t written = monotonic_ns();
@@ -129,10 +196,8 @@ IoResult JournalWriter::commit() {
     stats_.syncs += 1;
   }
   stats_.commit_ns += monotonic_ns() - started;
-  stats_.bytes += group_bytes_;
-  group_bytes_ = 0;
-  pending_records_ = 0;
-  durable_sequence_ = appended_sequence_;
+  stats_.bytes += bytes;
+  durable_sequence_ = last;
   return {};
 }
 

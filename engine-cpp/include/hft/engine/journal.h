@@ -8,15 +8,20 @@
 // The writer commits in groups: records wait in memory until the group holds N records or its
 // oldest record is T microseconds old (noticed by the next append that checks, or by poll()),
 // then one write() and one fdatasync() make the whole group durable, and durable_sequence() says
-// up to where. The reader stops at the first record that is
+// up to where. A caller that commits on a thread of its own (group_commit.h) fills JournalGroups
+// itself and hands them to commit(). The reader stops at the first record that is
 // not whole and valid (a torn or corrupt tail, which a crash mid-write leaves), says why, and
 // never hands out such a record; truncate_journal() then cuts the file back to its last whole
 // record. All outcomes are values: nothing here throws.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "hft/engine/commands.h"
 
@@ -43,7 +48,7 @@ struct JournalOptions {
 };
 
 struct JournalStats {
-  uint64_t records = 0;  // appended since open
+  uint64_t records = 0;  // appended (or committed) since open
   uint64_t bytes = 0;    // file size, header included, once flushed
   uint64_t syncs = 0;
   int64_t commit_ns = 0;  // total time in write() and fdatasync()
@@ -51,7 +56,32 @@ struct JournalStats {
   int64_t max_sync_ns = 0;
 };
 
-// Appends records and makes them durable in groups. Not thread-safe: the matching thread owns it.
+// Records encoded for the journal and not yet written, in sequence order. It grows as needed and
+// keeps its capacity across clear(), so a reused group allocates only when it outgrows itself.
+class JournalGroup {
+ public:
+  explicit JournalGroup(size_t expected_records = 64);
+  JournalGroup(const JournalGroup&) = delete;
+  JournalGroup& operator=(const JournalGroup&) = delete;
+
+  // Encodes the command as one record (length, checksum, payload).
+  void append(const Command& command);
+  void clear();
+
+  size_t records() const { return records_; }
+  size_t bytes() const { return bytes_; }
+  const uint8_t* data() const { return buffer_.get(); }
+  Sequence last_sequence() const { return last_sequence_; }  // 0 when empty
+
+ private:
+  std::unique_ptr<uint8_t[]> buffer_;
+  size_t capacity_ = 0;
+  size_t bytes_ = 0;
+  size_t records_ = 0;
+  Sequence last_sequence_ = 0;
+};
+
+// Appends records and makes them durable in groups. Not thread-safe: one thread owns it.
 class JournalWriter {
  public:
   explicit JournalWriter(JournalOptions options = {});
@@ -72,23 +102,26 @@ class JournalWriter {
   IoResult flush();
   // Flushes and closes.
   IoResult close();
+  // Writes the groups, in order, with one writev() and makes them durable with one fdatasync();
+  // then durable_sequence() is the last group's last sequence. For a caller that fills its own
+  // groups: not to be mixed with append() on the same writer.
+  IoResult commit(std::span<const JournalGroup* const> groups);
 
   // Every command up to this sequence is on disk.
   Sequence durable_sequence() const { return durable_sequence_; }
-  size_t pending_records() const { return pending_records_; }
+  size_t pending_records() const { return group_.records(); }
   const JournalStats& stats() const { return stats_; }
 
  private:
-  IoResult commit();
+  IoResult commit_own_group();
+  IoResult write_and_sync(std::span<const JournalGroup* const> groups);
 
   JournalOptions options_;
   int fd_ = -1;
-  std::unique_ptr<uint8_t[]> group_;  // room for a full group of the largest records
-  size_t group_bytes_ = 0;
-  size_t pending_records_ = 0;
+  JournalGroup group_;  // what append() collected, sized for a full group up front
   int64_t oldest_pending_ns_ = 0;
-  Sequence appended_sequence_ = 0;
   Sequence durable_sequence_ = 0;
+  std::vector<iovec> iov_;
   IoResult failure_;
   JournalStats stats_;
 };
