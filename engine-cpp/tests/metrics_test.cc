@@ -16,6 +16,17 @@ TEST(Histogram, CountsEachValueInItsBucketAndCumulates) {
   EXPECT_DOUBLE_EQ(t.sum, 1113.5);
 }
 
+TEST(Histogram, ObservingAllAtOnceCountsAsObservingEach) {
+  Histogram one_by_one({1, 10, 100}), at_once({1, 10, 100});
+  const std::vector<double> values = {0.5, 1.0, 3.0, 10.0, 99.0, 1000.0, 7.0};
+  for (double v : values) one_by_one.observe(v);
+  at_once.observe_all(values);
+  at_once.observe_all({});
+  EXPECT_EQ(at_once.totals().cumulative, one_by_one.totals().cumulative);
+  EXPECT_EQ(at_once.totals().count, 7u);
+  EXPECT_DOUBLE_EQ(at_once.totals().sum, one_by_one.totals().sum);
+}
+
 TEST(MicrosecondBuckets, RunFromOneMicrosecondToTenSecondsInOneTwoFiveSteps) {
   const std::vector<double> b = microsecond_buckets();
   ASSERT_EQ(b.size(), 22u);

@@ -1,5 +1,7 @@
 #include "market_data.h"
 
+#include <pthread.h>
+
 #include <future>
 
 namespace hft::engine::server {
@@ -99,6 +101,7 @@ void MarketDataHub::signal() {
 }
 
 void MarketDataHub::run() {
+  pthread_setname_np(pthread_self(), "hft-market-data");
   for (;;) {
     {
       std::unique_lock lock(signal_mutex_);

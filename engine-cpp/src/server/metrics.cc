@@ -23,6 +23,19 @@ void Histogram::observe(double value) {
   sum_.fetch_add(value, std::memory_order_relaxed);
 }
 
+void Histogram::observe_all(std::span<const double> values) {
+  if (values.empty()) return;
+  std::vector<uint64_t> counts(upper_bounds_.size() + 1);
+  double sum = 0;
+  for (double value : values) {
+    ++counts[std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin()];
+    sum += value;
+  }
+  for (size_t i = 0; i < counts.size(); ++i)
+    if (counts[i] > 0) buckets_[i].fetch_add(counts[i], std::memory_order_relaxed);
+  sum_.fetch_add(sum, std::memory_order_relaxed);
+}
+
 Histogram::Totals Histogram::totals() const {
   Totals totals;
   uint64_t running = 0;

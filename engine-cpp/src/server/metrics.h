@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,9 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> upper_bounds = microsecond_buckets());
   void observe(double value);
+  // The same as observing each value, with one atomic add per bucket touched rather than two per
+  // value: for a thread that times every command of a group.
+  void observe_all(std::span<const double> values);
 
   struct Totals {
     std::vector<uint64_t> cumulative;  // per upper bound, then +Inf

@@ -1,8 +1,13 @@
 #include "pipeline.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 
 #include "hft/engine/clock.h"
 #include "hft/engine/snapshot.h"
@@ -22,7 +27,14 @@ namespace {
 }  // namespace
 
 Pipeline::Pipeline(MatchingEngine& engine, EventLog& log, EngineMetrics& metrics, PipelineOptions options)
-    : engine_(engine), log_(log), metrics_(metrics), options_(std::move(options)), journal_(options_.journal) {
+    : engine_(engine),
+      log_(log),
+      metrics_(metrics),
+      options_(std::move(options)),
+      journal_(options_.journal),
+      // A backlog of four full groups: past that the disk cannot keep up and matching waits.
+      committer_(journal_, size_t{4} * std::max<uint32_t>(options_.journal.group_commit_records, 1),
+                 [this](const IoResult& committed, std::span<Committer::Unit* const> units) { publish(committed, units); }) {
   const IoResult opened = journal_.open(journal_path(options_.data_dir));
   if (!opened.ok()) fail_stop("cannot open the journal in " + options_.data_dir, opened);
   last_snapshot_ = engine_.last_sequence();
@@ -32,7 +44,10 @@ Pipeline::Pipeline(MatchingEngine& engine, EventLog& log, EngineMetrics& metrics
 
 Pipeline::~Pipeline() { stop(); }
 
-void Pipeline::start() { thread_ = std::thread([this] { run(); }); }
+void Pipeline::start() {
+  committer_.start();
+  thread_ = std::thread([this] { run(); });
+}
 
 bool Pipeline::submit(std::vector<Submission>&& batch) {
   {
@@ -66,9 +81,20 @@ void Pipeline::stop() {
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
+  committer_.stop();
 }
 
 void Pipeline::run() {
+  pthread_setname_np(pthread_self(), "hft-matching");
+  if (options_.matching_cpu >= 0) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(options_.matching_cpu, &cpus);
+    // The flag was checked against the process's CPUs at start; a failure here leaves it unpinned.
+    if (const int error = pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus); error != 0)
+      std::fprintf(stderr, "{\"level\":\"warn\",\"service\":\"hft-engine\",\"msg\":\"cannot pin the matching thread to CPU %d: %s\"}\n",
+                   options_.matching_cpu, std::strerror(error));
+  }
   std::vector<Submission> work;
   std::vector<std::function<void(const MatchingEngine&)>> queries;
   for (;;) {
@@ -80,11 +106,18 @@ void Pipeline::run() {
       queries.swap(queries_);
       stopping = stopping_;
     }
+    // One wall-clock read per round: a command's timestamp is the round's offset plus the
+    // monotonic time it was sequenced at, which the latency metrics read anyway.
+    wall_offset_ns_ = wall_clock_ns() - monotonic_ns();
     for (Submission& s : work) process(s);
-    flush_and_publish();  // the inbox is drained: the group ends here
+    add_tally();
+    seal();  // the inbox is drained: the group ends here
     work.clear();
-    for (auto& q : queries) q(engine_);
-    queries.clear();
+    if (!queries.empty()) {
+      drain();
+      for (auto& q : queries) q(engine_);
+      queries.clear();
+    }
 
     if (options_.snapshot_every > 0 && engine_.last_sequence() - last_snapshot_ >= options_.snapshot_every) take_snapshot();
     if (stopping) {
@@ -92,6 +125,7 @@ void Pipeline::run() {
       if (inbox_.empty()) break;
     }
   }
+  drain();
   if (engine_.last_sequence() != last_snapshot_) take_snapshot();
   // Queries that raced the stop still get an answer.
   std::lock_guard lock(mutex_);
@@ -100,79 +134,68 @@ void Pipeline::run() {
 }
 
 void Pipeline::process(Submission& s) {
-  hft::v1::CommandAck ack;
-  ack.set_correlation_id(s.correlation_id);
+  Committer::Unit& group = committer_.open();
+  Outbox& out = group.payload;
+  AckChannel* channel = s.channel.get();
+  if (s.channel) out.channels.push_back(std::move(s.channel));
   if (s.refused != RejectReason::None) {
-    metrics_.commands[s.has_body ? static_cast<size_t>(s.command.type) : 0][EngineMetrics::Refused].add();
-    ack.set_reject_reason(static_cast<hft::v1::RejectReason>(s.refused));
-    ack.set_reject_message(s.refusal);
-    pending_acks_.push_back({s.channel.get(), std::move(ack), 0});
-    pending_channels_.push_back(std::move(s.channel));
+    ++tally_.commands[s.has_body ? static_cast<size_t>(s.command.type) : 0][EngineMetrics::Refused];
+    out.entries.push_back({channel, s.correlation_id, 0, s.command.type, 0, 0, 0, s.refused, 0});
+    out.refusals.push_back(std::move(s.refusal));
     return;
   }
   // 2. sequence
   Command& c = s.command;
   c.sequence = engine_.last_sequence() + 1;
-  c.timestamp = wall_clock_ns();
   const int64_t sequenced_ns = monotonic_ns();
-  // 3. journal (the group commits by itself once full or old enough)
-  const IoResult journaled = journal_.append(c);
-  if (!journaled.ok()) fail_stop("cannot journal sequence " + std::to_string(c.sequence), journaled);
+  c.timestamp = sequenced_ns + wall_offset_ns_;
+  // 3. journal
+  group.journal.append(c);
+  if (group.journal.records() == 1) group_opened_ns_ = sequenced_ns;
   // 4. match
   engine_.apply(c);
-  metrics_.apply_latency_us.observe(static_cast<double>(monotonic_ns() - sequenced_ns) / 1e3);
+  tally_.apply_us.push_back(static_cast<double>(monotonic_ns() - sequenced_ns) / 1e3);
   const EventBuffer& events = engine_.events();
   const bool rejected = !events.empty() && events[0].type == EventType::OrderRejected;
-  metrics_.commands[static_cast<size_t>(c.type)][rejected ? EngineMetrics::Rejected : EngineMetrics::Accepted].add();
-  for (const Event& e : events) metrics_.events[static_cast<size_t>(e.type)].add();
-
-  auto published = std::make_shared<hft::v1::SubscribeResponse>();
-  published->set_sequence(c.sequence);
-  set_timestamp(c.timestamp, published->mutable_timestamp());
-  for (const Event& e : events) to_proto(e, published->add_events());
-
-  ack.set_sequence(c.sequence);
-  *ack.mutable_timestamp() = published->timestamp();
-  *ack.mutable_events() = published->events();
-  if (rejected) {
-    ack.set_reject_reason(static_cast<hft::v1::RejectReason>(events[0].order_rejected.reason));
-    ack.set_reject_message(std::string(to_string(events[0].order_rejected.reason)));
-    ack.set_order_id(c.type == CommandType::NewOrder ? events[0].order_rejected.order_id : 0);
-  } else if (!events.empty() && events[0].type == EventType::OrderAccepted) {
-    ack.set_order_id(events[0].order_accepted.order_id);
-  }
-  counters_.commands.fetch_add(1, std::memory_order_relaxed);
-  counters_.events.fetch_add(events.size(), std::memory_order_relaxed);
+  ++tally_.commands[static_cast<size_t>(c.type)][rejected ? EngineMetrics::Rejected : EngineMetrics::Accepted];
+  for (const Event& e : events) ++tally_.events[static_cast<size_t>(e.type)];
+  out.entries.push_back({channel, s.correlation_id, c.sequence, c.type, c.timestamp, static_cast<uint32_t>(out.events.size()),
+                         static_cast<uint32_t>(events.size()), RejectReason::None, sequenced_ns});
+  out.events.insert(out.events.end(), events.begin(), events.end());
+  tally_.sequenced += 1;
+  tally_.produced += events.size();
   engine_.events().clear();
-  if (s.channel) {
-    pending_acks_.push_back({s.channel.get(), std::move(ack), sequenced_ns});
-    pending_channels_.push_back(std::move(s.channel));
-  }
-  pending_published_.push_back(std::move(published));
 
-  // A long burst is cut into groups by size or by the age of its oldest command: when the
-  // append above committed the group, everything so far is durable and goes out now.
-  if (journal_.pending_records() == 0) {
-    observe_syncs();
-    publish();
-  }
+  // A long burst is cut into groups by size or by the age of its oldest command (the clock is
+  // read on every 16th record only), so the journal thread gets to work before the burst ends.
+  const size_t records = group.journal.records();
+  if (records >= options_.journal.group_commit_records ||
+      (records % 16 == 0 && monotonic_ns() - group_opened_ns_ >= int64_t{options_.journal.group_commit_micros} * 1000))
+    seal();
 }
 
-void Pipeline::flush_and_publish() {
-  const IoResult flushed = journal_.flush();
-  if (!flushed.ok()) fail_stop("cannot commit the journal", flushed);
-  observe_syncs();
-  publish();
+void Pipeline::add_tally() {
+  for (size_t type = 0; type < tally_.commands.size(); ++type)
+    for (size_t outcome = 0; outcome < EngineMetrics::kOutcomes; ++outcome)
+      if (uint64_t& n = tally_.commands[type][outcome]; n > 0) metrics_.commands[type][outcome].add(std::exchange(n, 0));
+  for (size_t type = 0; type < tally_.events.size(); ++type)
+    if (uint64_t& n = tally_.events[type]; n > 0) metrics_.events[type].add(std::exchange(n, 0));
+  metrics_.apply_latency_us.observe_all(tally_.apply_us);
+  tally_.apply_us.clear();
+  counters_.commands.fetch_add(std::exchange(tally_.sequenced, 0), std::memory_order_relaxed);
+  counters_.events.fetch_add(std::exchange(tally_.produced, 0), std::memory_order_relaxed);
 }
 
-void Pipeline::observe_syncs() {
-  const JournalStats& stats = journal_.stats();
-  // One group commits at a time, so at most one sync happened since the last look.
-  if (stats.syncs != observed_syncs_) metrics_.fsync_latency_us.observe(static_cast<double>(stats.last_sync_ns) / 1e3);
-  observed_syncs_ = stats.syncs;
+void Pipeline::seal() {
+  if (!committer_.open().payload.empty()) committer_.seal();
 }
+
+void Pipeline::drain() { committer_.drain(); }
 
 void Pipeline::take_snapshot() {
+  // A snapshot must not get ahead of the journal: a restart would find the journal's next
+  // record missing after it.
+  drain();
   const int64_t started_ns = monotonic_ns();
   const SnapshotWritten written = write_snapshot(engine_, options_.data_dir);
   if (!written.result.ok()) fail_stop("cannot write a snapshot in " + options_.data_dir, written.result);
@@ -181,29 +204,92 @@ void Pipeline::take_snapshot() {
   last_snapshot_ = engine_.last_sequence();
 }
 
-void Pipeline::publish() {
-  if (pending_acks_.empty() && pending_published_.empty()) return;
-  // 5. publish, once durable
+void Pipeline::publish(const IoResult& committed, std::span<Committer::Unit* const> units) {
+  if (!committed.ok()) fail_stop("cannot commit the journal", committed);
+  const JournalStats& stats = journal_.stats();
+  // One commit per call, so at most one sync happened since the last look.
+  if (stats.syncs != observed_syncs_) metrics_.fsync_latency_us.observe(static_cast<double>(stats.last_sync_ns) / 1e3);
+  observed_syncs_ = stats.syncs;
   counters_.durable_sequence = journal_.durable_sequence();
-  counters_.journal_bytes = journal_.stats().bytes;
-  counters_.last_fsync_ns = journal_.stats().last_sync_ns;
+  counters_.journal_bytes = stats.bytes;
+  counters_.last_fsync_ns = stats.last_sync_ns;
 
-  // One delivery per stream, acks in sequence order.
-  std::stable_sort(pending_acks_.begin(), pending_acks_.end(), [](const PendingAck& a, const PendingAck& b) { return a.channel < b.channel; });
-  const int64_t now_ns = monotonic_ns();
-  for (size_t i = 0; i < pending_acks_.size();) {
-    AckChannel* channel = pending_acks_[i].channel;
-    std::vector<hft::v1::CommandAck> acks;
-    for (; i < pending_acks_.size() && pending_acks_[i].channel == channel; ++i) {
-      if (pending_acks_[i].sequenced_ns != 0) metrics_.ack_latency_us.observe(static_cast<double>(now_ns - pending_acks_[i].sequenced_ns) / 1e3);
-      acks.push_back(std::move(pending_acks_[i].ack));
+  // The published messages live as long as the event log keeps them, the acks only until they
+  // are written: one arena for each, sized for the group so a small group takes little memory,
+  // in blocks malloc serves from its heap (under its mmap threshold), reused as arenas are freed.
+  // Each arena is filled in a pass of its own: protobuf caches one arena per thread, and
+  // alternating between two would take its slow path on every allocation.
+  size_t commands = 0, events = 0;
+  for (const Committer::Unit* unit : units) commands += unit->payload.entries.size(), events += unit->payload.events.size();
+  if (commands == 0) return;
+  const auto arena_for = [](size_t bytes) {
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = std::clamp<size_t>(bytes, 1024, 64 << 10);
+    options.max_block_size = 64 << 10;
+    return std::make_shared<google::protobuf::Arena>(options);
+  };
+  const auto fill_events = [&](const Outbox& out, const Outbox::Entry& entry, google::protobuf::RepeatedPtrField<hft::v1::EngineEvent>* into) {
+    into->Reserve(static_cast<int>(entry.event_count));
+    for (uint32_t i = 0; i < entry.event_count; ++i) to_proto(out.events[entry.first_event + i], into->Add());
+  };
+
+  const std::shared_ptr<google::protobuf::Arena> events_arena = arena_for(commands * 96 + events * 160);
+  for (const Committer::Unit* unit : units) {
+    for (const Outbox::Entry& entry : unit->payload.entries) {
+      if (entry.sequence == 0) continue;
+      auto* message = google::protobuf::Arena::CreateMessage<hft::v1::SubscribeResponse>(events_arena.get());
+      message->set_sequence(entry.sequence);
+      set_timestamp(entry.timestamp, message->mutable_timestamp());
+      fill_events(unit->payload, entry, message->mutable_events());
+      published_.emplace_back(events_arena, message);
     }
-    channel->deliver(std::move(acks));
   }
-  pending_acks_.clear();
-  pending_channels_.clear();
-  if (!pending_published_.empty()) log_.publish(std::move(pending_published_));
-  pending_published_.clear();
+
+  const std::shared_ptr<google::protobuf::Arena> acks_arena = arena_for(commands * 128 + events * 160);
+  const int64_t now_ns = monotonic_ns();
+  for (const Committer::Unit* unit : units) {
+    const Outbox& out = unit->payload;
+    size_t refusal = 0;
+    for (const Outbox::Entry& entry : out.entries) {
+      if (entry.channel == nullptr) {
+        if (entry.sequence == 0) ++refusal;
+        continue;
+      }
+      // One response per stream and group, acks in sequence order.
+      auto it = std::find_if(responses_.begin(), responses_.end(), [&](const auto& r) { return r.first == entry.channel; });
+      if (it == responses_.end())
+        it = responses_.insert(responses_.end(), {entry.channel, google::protobuf::Arena::CreateMessage<hft::v1::OrderFlowResponse>(acks_arena.get())});
+      hft::v1::CommandAck* ack = it->second->add_acks();
+      ack->set_correlation_id(entry.correlation_id);
+      if (entry.sequence == 0) {
+        ack->set_reject_reason(static_cast<hft::v1::RejectReason>(entry.refused));
+        ack->set_reject_message(out.refusals[refusal++]);
+        continue;
+      }
+      ack->set_sequence(entry.sequence);
+      set_timestamp(entry.timestamp, ack->mutable_timestamp());
+      fill_events(out, entry, ack->mutable_events());
+      if (entry.event_count > 0) {
+        const Event& first = out.events[entry.first_event];
+        if (first.type == EventType::OrderRejected) {
+          ack->set_reject_reason(static_cast<hft::v1::RejectReason>(first.order_rejected.reason));
+          const std::string_view reason = to_string(first.order_rejected.reason);
+          ack->set_reject_message(reason.data(), reason.size());
+          // A rejected new order has the id it was assigned; a rejected cancel's names another order.
+          if (entry.type == CommandType::NewOrder) ack->set_order_id(first.order_rejected.order_id);
+        } else if (first.type == EventType::OrderAccepted) {
+          ack->set_order_id(first.order_accepted.order_id);
+        }
+      }
+      ack_us_.push_back(static_cast<double>(now_ns - entry.sequenced_ns) / 1e3);
+    }
+  }
+  metrics_.ack_latency_us.observe_all(ack_us_);
+  ack_us_.clear();
+  for (const auto& [channel, response] : responses_) channel->deliver(std::shared_ptr<hft::v1::OrderFlowResponse>(acks_arena, response));
+  responses_.clear();
+  if (!published_.empty()) log_.publish(std::move(published_));
+  published_.clear();
 }
 
 }  // namespace hft::engine::server

@@ -90,9 +90,9 @@ void set_timestamp(TimestampNs ns, google::protobuf::Timestamp* out) {
 
 void to_proto(const DefineInstrument& def, v1::DefineInstrument* out) {
   out->set_instrument_id(def.id);
-  out->set_symbol(std::string(def.symbol.view()));
-  out->set_tick_size(std::string(def.tick_size.view()));
-  out->set_lot_size(std::string(def.lot_size.view()));
+  out->set_symbol(def.symbol.view().data(), def.symbol.view().size());
+  out->set_tick_size(def.tick_size.view().data(), def.tick_size.view().size());
+  out->set_lot_size(def.lot_size.view().data(), def.lot_size.view().size());
   out->set_min_quantity_lots(def.min_quantity);
   out->set_max_quantity_lots(def.max_quantity);
   out->set_price_band_low_ticks(def.band_low);
@@ -109,7 +109,7 @@ void to_proto(const Event& e, v1::EngineEvent* out) {
       v1::NewOrder* n = a->mutable_order();
       n->set_account_id(o.account);
       n->set_instrument_id(o.instrument);
-      n->set_client_order_id(std::string(o.client_order_id.view()));
+      n->set_client_order_id(o.client_order_id.view().data(), o.client_order_id.view().size());
       n->set_side(static_cast<v1::Side>(o.side));
       n->set_type(static_cast<v1::OrderType>(o.type));
       n->set_time_in_force(static_cast<v1::TimeInForce>(o.tif));
@@ -127,9 +127,10 @@ void to_proto(const Event& e, v1::EngineEvent* out) {
       r->set_order_id(rejected.order_id);
       r->set_account_id(rejected.account);
       r->set_instrument_id(rejected.instrument);
-      r->set_client_order_id(std::string(rejected.client_order_id.view()));
+      r->set_client_order_id(rejected.client_order_id.view().data(), rejected.client_order_id.view().size());
       r->set_reason(static_cast<v1::RejectReason>(rejected.reason));
-      r->set_message(std::string(to_string(rejected.reason)));
+      const std::string_view message = to_string(rejected.reason);
+      r->set_message(message.data(), message.size());
       break;
     }
     case EventType::Trade: {
