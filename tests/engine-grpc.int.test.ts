@@ -228,4 +228,10 @@ describe("engine over gRPC", () => {
     expect(failure).toMatchObject({ code: 2 });
     expect((failure as { stderr: string }).stderr).toContain('--snapshot-every: expected a whole number of at least 0, got "soon"');
   });
+
+  it("refuses to pin the matching thread to a CPU the process may not run on", async () => {
+    const failure = await run(engineBinary, ["--matching-cpu=1023"]).catch((err: { code: number; stderr: string }) => err);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(/--matching-cpu: expected -1 or a CPU this process may run on \([0-9,]+\), got "1023"/);
+  });
 });

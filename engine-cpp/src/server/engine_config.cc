@@ -1,5 +1,7 @@
 #include "engine_config.h"
 
+#include <sched.h>
+
 #include <cstdlib>
 #include <map>
 #include <stdexcept>
@@ -33,12 +35,30 @@ std::vector<std::string> split(const std::string& text) {
   return parts;
 }
 
+// A CPU this process may run on (its affinity mask, as taskset or a container's cpuset leave it).
+int parse_cpu(const std::string& flag, const std::string& value) {
+  const uint64_t cpu = parse_uint(flag, value, 0);
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(cpu, &allowed)) {
+    std::string cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &allowed)) {
+        if (!cpus.empty()) cpus += ',';
+        cpus += std::to_string(c);
+      }
+    throw std::invalid_argument("--" + flag + ": expected -1 or a CPU this process may run on (" + cpus + "), got \"" + value + "\"");
+  }
+  return static_cast<int>(cpu);
+}
+
 }  // namespace
 
 EngineConfig parse_config(int argc, char** argv) {
   static const char* const kFlags[] = {"listen", "data-dir", "shard-symbols", "first-order-id", "group-commit-records",
                                        "group-commit-delay-us", "snapshot-every", "event-log-capacity", "fsync",
-                                       "market-data-trade-queue", "metrics-listen", "tls-cert", "tls-key", "tls-client-ca"};
+                                       "market-data-trade-queue", "metrics-listen", "tls-cert", "tls-key", "tls-client-ca",
+                                       "matching-cpu"};
   std::map<std::string, std::string> values;
   for (const char* flag : kFlags) {
     std::string variable = std::string("HFT_ENGINE_") + flag;
@@ -88,6 +108,8 @@ EngineConfig parse_config(int argc, char** argv) {
       config.tls_key = value;
     } else if (flag == "tls-client-ca") {
       config.tls_client_ca = value;
+    } else if (flag == "matching-cpu") {
+      config.matching_cpu = value == "-1" ? -1 : parse_cpu(flag, value);
     } else if (flag == "fsync") {
       if (value != "true" && value != "false") throw std::invalid_argument("--fsync: expected true or false, got \"" + value + "\"");
       config.fsync = value == "true";

@@ -18,6 +18,7 @@ struct EngineConfig {
   uint64_t snapshot_every = 1'000'000;       // --snapshot-every (commands; 0 = at shutdown only)
   uint64_t event_log_capacity = 1'000'000;   // --event-log-capacity (sequences kept in memory)
   bool fsync = true;                         // --fsync=false only for benchmarks
+  int matching_cpu = -1;                     // --matching-cpu: pin the matching thread to this CPU (-1: not pinned)
   uint64_t market_data_trade_queue = 10'000; // --market-data-trade-queue (trades a slow reader may owe)
   std::string metrics_listen = "127.0.0.1:9464";  // --metrics-listen (empty: no metrics endpoint)
   // TLS on the gRPC and metrics listeners when a certificate is given (PEM files; see tls_files.h).

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
                      .journal = {.group_commit_records = static_cast<uint32_t>(config.group_commit_records),
                                  .group_commit_micros = static_cast<uint32_t>(config.group_commit_delay_us),
                                  .sync = config.fsync},
-                     .snapshot_every = config.snapshot_every});
+                     .snapshot_every = config.snapshot_every,
+                     .matching_cpu = config.matching_cpu});
   pipeline.start();
   MarketDataHub market_data(log, pipeline, config.market_data_trade_queue);
   market_data.start();
