@@ -17,7 +17,7 @@ import type { GatewayMetrics } from "./metrics.js";
 import type { HealthReport } from "./probes.js";
 import { createRestHandler } from "./rest-handler.js";
 import type { RestRouter } from "./rest-routes.js";
-import { createRpcRoutes, peerAddressKey } from "./rpc-proxy.js";
+import { type Forwarding, createRpcRoutes, peerAddressKey } from "./rpc-proxy.js";
 import { setSecurityHeaders } from "./security-headers.js";
 
 const tracer = trace.getTracer("hft-gateway");
@@ -53,13 +53,17 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
   const rpcPaths = new Set(options.services.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`)));
   const openApiText = JSON.stringify(options.openApi);
   const fixedPaths = new Set(["/live", "/ready", "/health", "/metrics", "/openapi.json", "/docs", "/ws"]);
-  const connectHandler = connectNodeAdapter({
-    routes: createRpcRoutes(options),
-    readMaxBytes: options.maxBodyBytes,
-    shutdownSignal: options.shutdownSignal,
-    contextValues: (req) => createContextValues().set(peerAddressKey, peerOf(req)),
-    fallback: (_req, res) => writeError(res as HttpResponse, new GatewayError(Code.NotFound, "ROUTE_NOT_FOUND", `no route for ${_req.method} ${_req.url}; REST routes are under /api/ (see /openapi.json), RPCs at /<package.Service>/<Method>`, {}, 404)),
-  });
+  const rpcHandlerOf = (forwarding: Forwarding) =>
+    connectNodeAdapter({
+      routes: createRpcRoutes(options, forwarding),
+      readMaxBytes: options.maxBodyBytes,
+      shutdownSignal: options.shutdownSignal,
+      contextValues: (req) => createContextValues().set(peerAddressKey, peerOf(req)),
+      fallback: (_req, res) => writeError(res as HttpResponse, new GatewayError(Code.NotFound, "ROUTE_NOT_FOUND", `no route for ${_req.method} ${_req.url}; REST routes are under /api/ (see /openapi.json), RPCs at /<package.Service>/<Method>`, {}, 404)),
+    });
+  // Binary protobuf is forwarded as the bytes it came as; JSON (and Connect's GET) is decoded.
+  const typedRpc = rpcHandlerOf("typed");
+  const bytesRpc = rpcHandlerOf("bytes");
 
   /** Whether the caller may see /health's details: a loopback client, or an admin token. */
   async function mayInspect(req: HttpRequest): Promise<boolean> {
@@ -114,7 +118,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
       if (await serveDocs(path, res)) return;
     }
     if (path.startsWith("/api/")) return handleRest(req, res, url);
-    connectHandler(req, res);
+    (binaryProtobuf.test(String(req.headers["content-type"] ?? "")) ? bytesRpc : typedRpc)(req, res);
   }
 
   return function handleRequest(req: HttpRequest, res: HttpResponse): void {
@@ -167,6 +171,9 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
     });
   }
 }
+
+/** The content types of gRPC, gRPC-Web and Connect carrying binary protobuf. */
+const binaryProtobuf = /^application\/(?:grpc(?:-web)?(?:\+proto)?|proto|connect\+proto)\s*(?:;|$)/i;
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -1,4 +1,5 @@
 import type { DescMethod, DescMethodBiDiStreaming, DescMethodClientStreaming, DescMethodServerStreaming, DescMethodUnary, DescService, Message } from "@bufbuild/protobuf";
+import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import { traceExemplar } from "@hft/otel";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, createContextKey } from "@connectrpc/connect";
 import type { Logger } from "@hft/service-kit";
@@ -43,6 +44,21 @@ export function unaryDeadline(clientMs: number | undefined, maxTimeoutMs: number
   return clientMs === undefined ? maxTimeoutMs : Math.min(clientMs, maxTimeoutMs);
 }
 
+/**
+ * How the gateway reads the messages it forwards. `typed`: as the method's own messages, which
+ * Connect's JSON needs. `bytes`: as google.protobuf.Empty, so that every field stays an unknown
+ * field holding its bytes and is written out again exactly as it came: the gateway never looks
+ * into a forwarded message, and this spares it decoding each one in full (its strings included)
+ * and encoding it again, on the binary protocols (gRPC, gRPC-Web, Connect's application/proto).
+ */
+export type Forwarding = "typed" | "bytes";
+
+/** `method` with its messages read as `forwarding` says; path, kind and idempotency unchanged. */
+export function forwardedMethod<M extends DescMethod>(method: M, forwarding: Forwarding): M {
+  if (forwarding === "typed") return method;
+  return { ...method, input: EmptySchema, output: EmptySchema, toString: () => method.toString() };
+}
+
 async function* once<T>(message: T): AsyncIterable<T> {
   yield message;
 }
@@ -52,7 +68,7 @@ async function* once<T>(message: T): AsyncIterable<T> {
  * reach it), each forwarding to its backend over gRPC: the caller admitted first, metadata and
  * deadline passed on, the backend's answer, stream or error passed back as it came.
  */
-export function createRpcRoutes(options: RpcProxyOptions): (router: ConnectRouter) => void {
+export function createRpcRoutes(options: RpcProxyOptions, forwarding: Forwarding = "typed"): (router: ConnectRouter) => void {
   const { metrics, logger } = options;
 
   async function admitted(ctx: HandlerContext): Promise<Admitted> {
@@ -69,7 +85,7 @@ export function createRpcRoutes(options: RpcProxyOptions): (router: ConnectRoute
   return function routes(router) {
     for (const service of options.services) {
       const transport = options.backends.backendOf(service).transport;
-      for (const method of service.methods) {
+      for (const method of service.methods.map((m) => forwardedMethod(m, forwarding))) {
         if (method.methodKind === "unary") {
           const unary = method as DescMethodUnary;
           router.rpc(unary, async (request, ctx) => {
