@@ -89,7 +89,10 @@ export function createRestHandler(options: RestHandlerOptions) {
       const transport = options.backends.backendOf(method.parent).transport;
       const headers = forwardedHeaders(headersOf(req));
       const controller = new AbortController();
-      res.once("close", () => controller.abort());
+      // Only a client gone before the answer cancels the backend call (an abort costs an exception).
+      res.once("close", () => {
+        if (!res.writableFinished) controller.abort();
+      });
       if (method.methodKind === "unary") {
         const response = await transport.unary(method as DescMethodUnary, controller.signal, unaryDeadline(clientTimeoutMs(req), options.maxTimeoutMs), headers, request);
         const responseHeaders = new Headers(rateHeaders);
