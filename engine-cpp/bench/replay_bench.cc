@@ -5,7 +5,12 @@
 //      per-command latency (a command that closes a group pays for its fdatasync), and durable
 //      latency (from a command's start until the fdatasync of its group returns, i.e. when it
 //      could be acknowledged);
-//   4. the raw fdatasync latency of the same disk, for reference.
+//   4. the raw fdatasync latency of the same disk, for reference;
+//   5. the journal as hft-engine runs it: this thread encodes each command into the open group,
+//      applies it and copies its events into the group, sealing the group at --group-records or
+//      --group-micros; a commit thread writes and fdatasyncs every group sealed since its last sync
+//      (group_commit.h): commands per second, per-command latency, durable latency.
+// --sections=13 runs only those sections (the workload is generated whatever the choice).
 // Timing per command: lfence; rdtsc before apply, rdtscp; lfence after, converted to ns with a
 // TSC rate calibrated against steady_clock; the cost of an empty measurement is printed too.
 #include <fcntl.h>
@@ -23,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hft/engine/group_commit.h"
 #include "hft/engine/journal.h"
 #include "hft/engine/matching_engine.h"
 #include "percentiles.h"
@@ -38,6 +44,7 @@ struct Options {
   uint32_t group_micros = 1000;
   int cpu = -1;
   int throughput_runs = 3;
+  std::string sections = "12345";  // which of the numbered sections run (a profile wants one)
 };
 
 bool flag(std::string_view arg, std::string_view name, std::string_view& value) {
@@ -61,10 +68,11 @@ Options parse(int argc, char** argv) {
     else if (flag(arg, "group-micros", v)) o.group_micros = static_cast<uint32_t>(number());
     else if (flag(arg, "cpu", v)) o.cpu = static_cast<int>(number());
     else if (flag(arg, "runs", v)) o.throughput_runs = static_cast<int>(number());
+    else if (flag(arg, "sections", v)) o.sections = std::string(v);
     else {
       std::fprintf(stderr,
                    "usage: replay_bench [--commands=N] [--instruments=N] [--open-orders=N] [--seed=N] [--journal-dir=DIR] [--group-records=N]\n"
-                   "                    [--group-micros=N] [--cpu=N] [--runs=N]\nunknown argument: %s\n",
+                   "                    [--group-micros=N] [--cpu=N] [--runs=N] [--sections=12345]\nunknown argument: %s\n",
                    argv[i]);
       std::exit(2);
     }
@@ -180,6 +188,79 @@ void run_journaled(const std::vector<Command>& commands, const Options& options,
   std::filesystem::remove(path);
 }
 
+// What a sealed group carries to its commit: which commands it holds (by index) and their
+// events, as the server's pipeline carries them to be published.
+struct Marks {
+  size_t first = 0;
+  size_t count = 0;
+  std::vector<Event> events;
+  bool empty() const { return count == 0; }
+  void clear() {
+    count = 0;
+    events.clear();
+  }
+};
+
+void run_pipelined(const std::vector<Command>& commands, const Options& options, double ticks_per_ns) {
+  std::filesystem::create_directories(options.journal_dir);
+  const std::string path = options.journal_dir + "/replay-bench-journal.log";
+  std::filesystem::remove(path);
+  JournalWriter journal;
+  if (const IoResult opened = journal.open(path); !opened.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), opened.message().c_str());
+    std::exit(1);
+  }
+  std::vector<uint64_t> started(commands.size());
+  std::vector<uint32_t> ticks(commands.size());
+  std::vector<uint64_t> durable(commands.size());
+  uint64_t commits = 0, groups = 0;
+  GroupCommitter<Marks> committer(journal, size_t{4} * options.group_records, [&](const IoResult& result, std::span<GroupCommitter<Marks>::Unit* const> units) {
+    if (!result.ok()) {
+      std::fprintf(stderr, "journal: %s\n", result.message().c_str());
+      std::exit(1);
+    }
+    const uint64_t now = tsc_end();
+    ++commits;
+    groups += units.size();
+    for (const auto* unit : units)
+      for (size_t i = unit->payload.first; i < unit->payload.first + unit->payload.count; ++i) durable[i] = now - started[i];
+  });
+  committer.start();
+  MatchingEngine engine(engine_options());
+  const uint64_t age_ticks = static_cast<uint64_t>(options.group_micros * 1000.0 * ticks_per_ns);
+  uint64_t opened = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const uint64_t t0 = started[i] = tsc_begin();
+    auto& group = committer.open();
+    if (group.payload.count++ == 0) {
+      group.payload.first = i;
+      opened = t0;
+    }
+    group.journal.append(commands[i]);
+    engine.apply(commands[i]);
+    group.payload.events.insert(group.payload.events.end(), engine.events().begin(), engine.events().end());
+    engine.events().clear();
+    const size_t records = group.journal.records();
+    if (records >= options.group_records || (records % 16 == 0 && tsc_end() - opened >= age_ticks)) committer.seal();
+    ticks[i] = static_cast<uint32_t>(std::min<uint64_t>(tsc_end() - t0, UINT32_MAX));
+  }
+  committer.drain();
+  const double s = seconds_since(start);
+  committer.stop();
+  const JournalStats& stats = journal.stats();
+  std::printf("  %zu commands in %.3f s = %.2f M commands/s; %llu fdatasyncs (%.0f commands, %.1f groups each), %.1f MB written\n", commands.size(), s,
+              static_cast<double>(commands.size()) / s / 1e6, static_cast<unsigned long long>(stats.syncs),
+              static_cast<double>(commands.size()) / static_cast<double>(std::max<uint64_t>(stats.syncs, 1)),
+              static_cast<double>(groups) / static_cast<double>(std::max<uint64_t>(commits, 1)), static_cast<double>(stats.bytes) / 1e6);
+  std::printf("  the commit thread spent %.3f s in write() + fdatasync(): %.0f us per sync on average, the slowest fdatasync %.0f us\n",
+              static_cast<double>(stats.commit_ns) / 1e9, static_cast<double>(stats.commit_ns) / 1e3 / static_cast<double>(std::max<uint64_t>(stats.syncs, 1)),
+              static_cast<double>(stats.max_sync_ns) / 1e3);
+  print_percentiles("per command (append + apply + copy)", std::move(ticks), ticks_per_ns);
+  print_percentiles("durable (start -> group synced)", std::move(durable), ticks_per_ns);
+  std::filesystem::remove(path);
+}
+
 void run_fdatasync(const std::string& dir, size_t bytes, double ticks_per_ns) {
   const std::string path = dir + "/replay-bench-fdatasync.tmp";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -231,15 +312,30 @@ int main(int argc, char** argv) {
   std::printf("TSC %.3f GHz; an empty measurement costs %.0f ns (median), included in every per-command figure\n", ticks_per_ns,
               static_cast<double>(empty[empty.size() / 2]) / ticks_per_ns);
 
-  std::printf("\n1. in memory, throughput\n");
-  run_throughput(commands, options.throughput_runs);
-  std::printf("\n2. in memory, latency\n");
-  run_latency(commands, ticks_per_ns);
-  std::printf("\n3. journal on: group commit of %u records or %u us, fdatasync, in %s\n", options.group_records, options.group_micros,
-              options.journal_dir.c_str());
-  run_journaled(commands, options, ticks_per_ns);
-  std::printf("\n4. this disk's fdatasync, same directory\n");
-  run_fdatasync(options.journal_dir, 4096, ticks_per_ns);
-  run_fdatasync(options.journal_dir, 256 * 1024, ticks_per_ns);
+  const auto section = [&](char n) { return options.sections.find(n) != std::string::npos; };
+  if (section('1')) {
+    std::printf("\n1. in memory, throughput\n");
+    run_throughput(commands, options.throughput_runs);
+  }
+  if (section('2')) {
+    std::printf("\n2. in memory, latency\n");
+    run_latency(commands, ticks_per_ns);
+  }
+  if (section('3')) {
+    std::printf("\n3. journal on: group commit of %u records or %u us, fdatasync, in %s\n", options.group_records, options.group_micros,
+                options.journal_dir.c_str());
+    run_journaled(commands, options, ticks_per_ns);
+  }
+  if (section('4')) {
+    std::printf("\n4. this disk's fdatasync, same directory\n");
+    std::filesystem::create_directories(options.journal_dir);
+    run_fdatasync(options.journal_dir, 4096, ticks_per_ns);
+    run_fdatasync(options.journal_dir, 256 * 1024, ticks_per_ns);
+  }
+  if (section('5')) {
+    std::printf("\n5. journal on, committed by a thread of its own (as hft-engine does): groups sealed at %u records or %u us, in %s\n",
+                options.group_records, options.group_micros, options.journal_dir.c_str());
+    run_pipelined(commands, options, ticks_per_ns);
+  }
   return 0;
 }
