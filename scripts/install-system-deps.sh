@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcpp-httplib-dev libssl-dev
   # tools the scripts use
   curl ca-certificates procps netcat-openbsd jq openssl
+  # perf, for the engine's hot spots (engine-cpp/bench/profile.sh)
+  linux-perf
 )
 
 missing=()
