@@ -11,6 +11,10 @@
  * the projection lag (engine sequence minus the sequence committed to PostgreSQL) is sampled every
  * 100 ms, and after it the time the projection takes to catch up.
  *
+ * --replicas=N runs N service processes (one of them takes the projection lock, as replicas do in
+ * production) and spreads the calls and streams over them, to see whether one event loop is the
+ * limit.
+ *
  * Needs the stack up (`bash scripts/stack.sh up`) and the engine built (engine-cpp/build/hft-engine).
  * Creates and drops its own database; loopback only; stops by itself.
  *
@@ -44,8 +48,10 @@ const options = {
   streams: flag("streams", 4),
   window: flag("window", 256),
   pacedSeconds: flag("paced-seconds", 10),
+  replicas: flag("replicas", 1),
   accounts: 16,
 };
+if (options.streams % options.replicas !== 0) throw new Error(`--streams=${options.streams} must be a multiple of --replicas=${options.replicas}`);
 const secret = "bench-secret-at-least-32-characters-long";
 const issuer = "hft-bench";
 const audience = "hft";
@@ -73,12 +79,13 @@ const tokens: grpc.Metadata[] = [];
 const metadataFor = (index: number) => tokens[index % tokens.length]!;
 const codeName = (error: grpc.ServiceError) => grpc.status[error.code] ?? String(error.code);
 
-async function unaryPhase(name: string, client: OrderServiceClient, run: string, count: number): Promise<PhaseResult> {
+async function unaryPhase(name: string, clients: readonly OrderServiceClient[], run: string, count: number): Promise<PhaseResult> {
   const latenciesUs: number[] = [];
   const errors = new Map<string, number>();
   let next = 0;
   const start = process.hrtime.bigint();
-  const worker = async () => {
+  const worker = async (_: unknown, w: number) => {
+    const client = clients[w % clients.length]!;
     while (next < count) {
       const index = next++;
       const sent = process.hrtime.bigint();
@@ -99,16 +106,25 @@ async function unaryPhase(name: string, client: OrderServiceClient, run: string,
  * OrderEntry with `window` instructions in flight per stream; with `ratePerSecond`, instructions
  * are instead sent on a schedule (all streams together), for `count` instructions.
  */
-async function streamPhase(name: string, client: OrderServiceClient, run: string, count: number, ratePerSecond?: number): Promise<PhaseResult> {
-  const result = await driveOrderEntry(client, {
-    streams: options.streams,
-    count,
-    window: options.window,
-    ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
-    metadataFor,
-    orderFor: (index) => orderFor(index, run),
-  });
-  return { name, orders: count, seconds: result.seconds, latenciesUs: result.latenciesUs, errors: result.errors };
+async function streamPhase(name: string, clients: readonly OrderServiceClient[], run: string, count: number, ratePerSecond?: number): Promise<PhaseResult> {
+  // The streams split evenly over the clients (the replicas), each with its share of the orders and the rate.
+  const streams = options.streams / clients.length;
+  const share = Math.ceil(count / clients.length);
+  const results = await Promise.all(
+    clients.map((client, c) =>
+      driveOrderEntry(client, {
+        streams,
+        count: Math.min(share, count - c * share),
+        window: options.window,
+        ...(ratePerSecond === undefined ? {} : { ratePerSecond: ratePerSecond / clients.length }),
+        metadataFor: (stream) => metadataFor(c * streams + stream),
+        orderFor: (index) => orderFor(c * share + index, run),
+      }),
+    ),
+  );
+  const errors = new Map<string, number>();
+  for (const result of results) for (const [reason, n] of result.errors) errors.set(reason, (errors.get(reason) ?? 0) + n);
+  return { name, orders: count, seconds: Math.max(...results.map((r) => r.seconds)), latenciesUs: results.flatMap((r) => r.latenciesUs), errors };
 }
 
 async function main(): Promise<void> {
@@ -126,20 +142,23 @@ async function main(): Promise<void> {
 
     const engine = await startEngine();
     stop.unshift(() => engine.stop("SIGTERM"));
-    const service = await startOrderService({
-      env: {
-        DATABASE_URL: db.url,
-        ENGINE_SHARDS: `default=${engine.address}@1`,
-        AUTH_HS256_SECRET: secret,
-        AUTH_ISSUER: issuer,
-        AUTH_AUDIENCE: audience,
-        PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)),
-        REDIS_KEY_PREFIX: `hft-bench:${process.pid}:`,
-        LOG_LEVEL: "info",
-      },
-    });
-    stop.unshift(() => service.stop("SIGTERM"));
-    await service.waitForLog((line) => line.msg === "instruments defined in the engine");
+    const serviceEnv = {
+      DATABASE_URL: db.url,
+      ENGINE_SHARDS: `default=${engine.address}@1`,
+      AUTH_HS256_SECRET: secret,
+      AUTH_ISSUER: issuer,
+      AUTH_AUDIENCE: audience,
+      PROJECTION_LOCK_KEY: String(randomInt(1_000_000, 2_000_000_000)),
+      REDIS_KEY_PREFIX: `hft-bench:${process.pid}:`,
+      LOG_LEVEL: "info",
+    };
+    const services = [];
+    for (let r = 0; r < options.replicas; r++) {
+      const service = await startOrderService({ env: serviceEnv });
+      stop.unshift(() => service.stop("SIGTERM"));
+      await service.waitForLog((line) => line.msg === "instruments defined in the engine");
+      services.push(service);
+    }
 
     const echoProcess: ChildProcess = spawn(process.execPath, ["--conditions=@hft/source", "--import", "tsx", "order-service/bench/echo-server.ts"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
     stop.unshift(async () => echoProcess.kill("SIGTERM"));
@@ -151,14 +170,14 @@ async function main(): Promise<void> {
       echoProcess.once("exit", (code) => reject(new Error(`echo server exited with ${code}`)));
     });
     const echo = new OrderServiceClient(echoAddress, grpc.credentials.createInsecure());
-    const orders = service.client;
+    const orders = services.map((service) => service.client);
 
     print(`order-service load: ${JSON.stringify(options)}`);
     const results: PhaseResult[] = [];
     await unaryPhase("warm-up (not reported)", orders, "warm", Math.min(5_000, options.orders));
-    await unaryPhase("warm-up echo (not reported)", echo, "warm-echo", Math.min(5_000, options.orders));
+    await unaryPhase("warm-up echo (not reported)", [echo], "warm-echo", Math.min(5_000, options.orders));
     results.push(await unaryPhase(`PlaceOrder, ${options.concurrency} in flight: service`, orders, "unary", options.orders));
-    results.push(await unaryPhase(`PlaceOrder, ${options.concurrency} in flight: echo`, echo, "unary-echo", options.orders));
+    results.push(await unaryPhase(`PlaceOrder, ${options.concurrency} in flight: echo`, [echo], "unary-echo", options.orders));
 
     // Projection lag while streaming: the engine's sequence minus the committed checkpoint.
     const engineClient = new EngineServiceClient(engine.address, grpc.credentials.createInsecure());
@@ -182,7 +201,7 @@ async function main(): Promise<void> {
     while ((await checkpoint()) < head) await new Promise((r) => setTimeout(r, 5));
     const catchUpMs = Date.now() - streamEnd;
     results.push(streamed);
-    results.push(await streamPhase(`OrderEntry, ${options.streams} streams x ${options.window} in flight: echo`, echo, "stream-echo", options.orders * 2));
+    results.push(await streamPhase(`OrderEntry, ${options.streams} streams x ${options.window} in flight: echo`, [echo], "stream-echo", options.orders * 2));
 
     const halfRate = Math.round(streamed.orders / streamed.seconds / 2);
     results.push(await streamPhase(`OrderEntry paced at ${halfRate}/s (half): service`, orders, "paced", halfRate * options.pacedSeconds, halfRate));
