@@ -11,7 +11,8 @@ import { rm } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
 import { createMigrator } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
-import { OrderServiceClient } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { OrderServiceClient, type PlaceOrderRequest, type PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
 import { type EngineProcess, startEngine } from "../../tests/support/engine-process.js";
 import { bearer } from "../../tests/support/order-calls.js";
 import { type OrderServiceProcess, startOrderService } from "../../tests/support/order-service-process.js";
@@ -37,12 +38,28 @@ export interface Platform {
   readonly tokens: readonly string[];
   /** Call metadata of account `i` (modulo the accounts). */
   metadataFor(i: number): grpc.Metadata;
+  /** PlaceOrder as account `i`: a GTC buy of one lot at 90.00 unless `request` says otherwise. */
+  place(i: number, request: Partial<PlaceOrderRequest>): Promise<PlaceOrderResponse>;
   /** A gateway in front of the order service (market data too), started on first use; untraced, rate limit out of the way. */
   gateway(): Promise<Server>;
   stop(): Promise<void>;
 }
 
 const ACCOUNTS = 16;
+const defaultOrder: PlaceOrderRequest = {
+  clientOrderId: "",
+  symbol: "AAPL",
+  side: Side.SIDE_BUY,
+  type: OrderType.ORDER_TYPE_LIMIT,
+  timeInForce: TimeInForce.TIME_IN_FORCE_GTC,
+  price: "90.00",
+  stopPrice: "",
+  quantity: "1",
+  displayQuantity: "",
+  postOnly: false,
+  selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
+  account: "",
+};
 /** The gateway's settings in every scenario: no tracing, and a rate limit no load here reaches. */
 export const gatewayBenchEnv = { GATEWAY_RATE_LIMIT: "10000000", OTEL_SDK_DISABLED: "true" } as const;
 
@@ -116,7 +133,18 @@ export async function startPlatform(shardCount: 1 | 2): Promise<Platform> {
       stops.push(() => stopChild(started.child));
       return started;
     };
-    return { db, shards, service, echo, echoClient, accounts, tokens, metadataFor: (i) => metadata[i % metadata.length]!, gateway: () => (gateway ??= startGateway()), stop };
+    const metadataFor = (i: number) => metadata[i % metadata.length]!;
+    let placed = 0;
+    const place = (i: number, request: Partial<PlaceOrderRequest>) =>
+      new Promise<PlaceOrderResponse>((resolve, reject) =>
+        service.client.placeOrder(
+          { ...defaultOrder, clientOrderId: `bench-${suffix}-${placed++}`, ...request },
+          metadataFor(i),
+          { deadline: Date.now() + 30_000 },
+          (error: grpc.ServiceError | null, response: PlaceOrderResponse) => (error ? reject(error) : resolve(response)),
+        ),
+      );
+    return { db, shards, service, echo, echoClient, accounts, tokens, metadataFor, place, gateway: () => (gateway ??= startGateway()), stop };
   } catch (error) {
     await stop();
     throw error;

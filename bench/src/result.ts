@@ -41,6 +41,8 @@ export const measurementSchema = z.strictObject({
   /** What the percentiles were taken over. */
   samples: z.number().int().positive(),
   errors: z.number().int().nonnegative(),
+  /** The errors by kind (a refusal's reason, a status), where the load generator tells them apart. */
+  errorKinds: z.record(z.string(), z.number().int().positive()).optional(),
   durationS: z.number().positive(),
   settings: z.record(z.string(), settingValue),
   /** The ceiling measured beside a subject (same mode and offered rate); null for ceilings and for in-process figures. */

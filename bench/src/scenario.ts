@@ -27,13 +27,5 @@ export interface Scenario<S = unknown> {
  */
 export const defineScenario = <S>(scenario: Scenario<S>): Scenario => ({ ...scenario, run: (settings, context) => scenario.run(settings as S, context) });
 
-/** Closed-loop and open-loop settings most scenarios share. */
-export interface PhaseSettings {
-  /** Seconds per open-loop phase. */
-  readonly seconds: number;
-  /** Offered rates of the open-loop phases, per second. */
-  readonly rates: readonly number[];
-}
-
 /** Each target is driven this long before it is measured (connections, JIT, caches), not recorded. */
 export const warmUpSeconds = (phaseSeconds: number) => Math.min(0.5, phaseSeconds / 3);

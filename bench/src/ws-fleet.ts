@@ -6,16 +6,7 @@
  */
 import { WebSocket } from "ws";
 import { LatencySamples } from "./latency.js";
-
-/** Microseconds since the epoch now, finer than Date.now(). */
-export const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
-
-/** An RFC 3339 time with up to nanoseconds ("2026-12-02T01:06:16.123456789Z") in microseconds since the epoch. */
-export function rfc3339Us(text: string): number {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(text);
-  if (!m) throw new Error(`not an RFC 3339 UTC time: ${text}`);
-  return Date.parse(`${m[1]}Z`) * 1000 + Number(((m[2] ?? "") + "000000").slice(0, 6));
-}
+import { nowUs, rfc3339Us } from "./wall-clock.js";
 
 // The stamp is found without parsing the message: a thousand clients each reading every trade
 // would otherwise spend this process's time on JSON.parse, not on receiving.

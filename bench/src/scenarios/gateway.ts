@@ -9,10 +9,7 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { z } from "zod";
-import type * as grpc from "@grpc/grpc-js";
 import { GetOrderRequestSchema } from "@hft/contract/es/hft/v1/order_service_pb.js";
-import type { PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
-import { OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
 import { startGatewayProcess } from "../../../tests/support/ready-process.js";
 import { runAutocannon } from "../autocannon-run.js";
 import { gatewayBenchEnv } from "../platform.js";
@@ -35,22 +32,13 @@ export const gateway = defineScenario({
   async run(settings, { platform, log, defer }) {
     const p = await platform();
     const started = <T extends Server>(server: Promise<T>) => server.then((s) => (defer(() => stopChild(s.child)), s));
-    const backendStarted = started(startNodeServer("gateway/bench/bare-server.ts"));
-    const [, bare, overBare, overService] = await Promise.all([
-      backendStarted,
-      started(startNodeServer("bench/src/servers/http-bare-server.ts")),
-      backendStarted.then((b) => started(startGatewayProcess({ orders: b.address, analytics: b.address }, gatewayBenchEnv))),
-      p.gateway(),
-    ]);
+    const [backend, bare] = await Promise.all([started(startNodeServer("gateway/bench/bare-server.ts")), started(startNodeServer("bench/src/servers/http-bare-server.ts"))]);
+    // One gateway after the other: the second starts from the first one's compiled sources.
+    const overBare = await started(startGatewayProcess({ orders: backend.address, analytics: backend.address }, gatewayBenchEnv));
+    const overService = await p.gateway();
 
     // A real order of the account, for the end-to-end reads.
-    const placed = await new Promise<PlaceOrderResponse>((resolve, reject) =>
-      p.service.client.placeOrder(
-        { clientOrderId: `gw-${Date.now()}`, symbol: "AAPL", side: Side.SIDE_BUY, type: OrderType.ORDER_TYPE_LIMIT, timeInForce: TimeInForce.TIME_IN_FORCE_GTC, price: "90.00", stopPrice: "", quantity: "1", displayQuantity: "", postOnly: false, selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED, account: "" },
-        p.metadataFor(0),
-        (error: grpc.ServiceError | null, response: PlaceOrderResponse) => (error ? reject(error) : resolve(response)),
-      ),
-    );
+    const placed = await p.place(0, {});
     const orderId = placed.order!.orderId;
     const authorization = `Bearer ${p.tokens[0]}`;
     const rest = (address: string) => ({ url: `http://${address}/api/v1/orders/${orderId}`, method: "GET" as const, headers: { authorization } });

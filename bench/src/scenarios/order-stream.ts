@@ -47,6 +47,7 @@ export async function measureOrderEntry(
     latencyUs: summarize(result.latenciesUs),
     samples: result.latenciesUs.length,
     errors,
+    ...(result.errors.size > 0 ? { errorKinds: Object.fromEntries(result.errors) } : {}),
     durationS: result.seconds,
     settings: { streams: phase.streams, ...(phase.window === undefined ? {} : { window: phase.window }), symbols: phase.symbols.join(" ") },
   };

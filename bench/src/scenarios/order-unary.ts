@@ -37,6 +37,7 @@ export const orderUnary = defineScenario({
         seconds: settings.seconds,
         ...(rate === undefined ? {} : { rate }),
       });
+      if (result.ok === 0) throw new Error(`${target}: no call answered within the ${settings.seconds} s phase (${result.errors} errors); the machine may be too busy for these settings`);
       measured.push({
         target,
         ...roleOf(target, ECHO),

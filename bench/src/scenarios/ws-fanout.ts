@@ -7,10 +7,8 @@
  * bare `ws` fan-out server broadcasting messages of the same size at the same rates.
  */
 import { z } from "zod";
-import type * as grpc from "@grpc/grpc-js";
-import type { PlaceOrderRequest, PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
-import { OrderType, SelfTradePrevention, Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
-import type { Platform } from "../platform.js";
+import type { PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
+import { Side, TimeInForce } from "@hft/contract/grpc/hft/v1/types.js";
 import { startNodeServer, stopChild } from "../processes.js";
 import { type Measured, roleOf } from "../result.js";
 import { defineScenario } from "../scenario.js";
@@ -19,15 +17,8 @@ import { type Fleet, connectFleet } from "../ws-fleet.js";
 const BARE = "bare ws fan-out";
 const SYMBOL = "MSFT";
 
-const place = (p: Platform, account: number, request: Partial<PlaceOrderRequest>) =>
-  new Promise<PlaceOrderResponse>((resolve, reject) =>
-    p.service.client.placeOrder(
-      { clientOrderId: "", symbol: SYMBOL, side: Side.SIDE_BUY, type: OrderType.ORDER_TYPE_LIMIT, timeInForce: TimeInForce.TIME_IN_FORCE_IOC, price: "100.00", stopPrice: "", quantity: "1", displayQuantity: "", postOnly: false, selfTradePrevention: SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED, account: "", ...request },
-      p.metadataFor(account),
-      { deadline: Date.now() + 30_000 },
-      (error: grpc.ServiceError | null, response: PlaceOrderResponse) => (error ? reject(error) : resolve(response)),
-    ),
-  );
+/** An IOC buy of one lot at 100.00 by default: it trades against the resting sell. */
+const trade = { symbol: SYMBOL, timeInForce: TimeInForce.TIME_IN_FORCE_IOC, price: "100.00" };
 
 /** Waits until `expected` deliveries arrived or nothing more came for `quietMs`. */
 async function settle(fleet: Fleet, expected: number, quietMs = 2_000): Promise<void> {
@@ -52,7 +43,7 @@ export const wsFanout = defineScenario({
     const p = await platform();
     const [gatewayProcess, bare] = await Promise.all([p.gateway(), startNodeServer("bench/src/servers/ws-fanout-server.ts").then((b) => (defer(() => stopChild(b.child)), b))]);
     // What the IOC buys trade against: far more lots than a run buys.
-    await place(p, 1, { clientOrderId: `ws-maker-${Date.now()}`, side: Side.SIDE_SELL, timeInForce: TimeInForce.TIME_IN_FORCE_GTC, quantity: "900000" });
+    await p.place(1, { ...trade, side: Side.SIDE_SELL, timeInForce: TimeInForce.TIME_IN_FORCE_GTC, quantity: "900000" });
 
     const measured: Measured[] = [];
     const record = (target: string, fleet: Fleet, tradeRate: number, trades: number, seconds: number) => {
@@ -71,7 +62,6 @@ export const wsFanout = defineScenario({
         settings: { clients: settings.clients, tradesPerSecond: tradeRate, trades },
       });
     };
-    let order = 0;
     for (const tradeRate of settings.tradeRates) {
       const trades = Math.max(1, Math.round(tradeRate * settings.seconds));
 
@@ -91,7 +81,7 @@ export const wsFanout = defineScenario({
         for (let i = 0; i < trades; i++) {
           const due = began + (i * 1000) / tradeRate;
           if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
-          placed.push(place(p, 2, { clientOrderId: `ws-taker-${Date.now()}-${order++}` }));
+          placed.push(p.place(2, trade));
         }
         const answers = await Promise.all(placed);
         const traded = answers.filter((a) => a.order?.filledQuantity === "1").length;

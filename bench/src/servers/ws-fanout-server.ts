@@ -6,13 +6,7 @@
  */
 import * as http from "node:http";
 import { WebSocketServer } from "ws";
-
-const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
-/** RFC 3339 with microseconds, as protobuf JSON writes a Timestamp. */
-function stamp(): string {
-  const us = nowUs();
-  return `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(Math.floor(us % 1_000_000)).padStart(6, "0")}Z`;
-}
+import { rfc3339Now } from "../wall-clock.js";
 
 const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://localhost");
@@ -29,7 +23,7 @@ const server = http.createServer((req, res) => {
       const text = JSON.stringify({
         type: "market_data",
         symbol: "MSFT",
-        data: { symbol: "MSFT", sequence: String(100_000 + sent), trade: { tradeId: String(50_000 + sent), price: "100", quantity: "1", aggressorSide: "SIDE_BUY", tradeTime: stamp() } },
+        data: { symbol: "MSFT", sequence: String(100_000 + sent), trade: { tradeId: String(50_000 + sent), price: "100", quantity: "1", aggressorSide: "SIDE_BUY", tradeTime: rfc3339Now() } },
       });
       for (const client of wss.clients) client.send(text);
     }
