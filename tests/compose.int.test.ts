@@ -101,7 +101,12 @@ async function readImage(dockerfile: string): Promise<ImageConfig> {
       const [, keyword, args] = /^\s*(\S+)\s+(.*)$/.exec(line)!;
       return { keyword: keyword!.toUpperCase(), args: args!.trim() };
     });
-  const from = instructions.filter((i) => i.keyword === "FROM").map((i) => i.args.split(/\s+/)[0]!);
+  // The images stages start from; a FROM naming an earlier stage (FROM <stage> AS ...) is no image.
+  const stages = new Set(instructions.filter((i) => i.keyword === "FROM").map((i) => /\bAS\s+(\S+)/i.exec(i.args)?.[1]));
+  const from = instructions
+    .filter((i) => i.keyword === "FROM")
+    .map((i) => i.args.split(/\s+/)[0]!)
+    .filter((image) => !stages.has(image));
   const last = instructions.slice(instructions.map((i) => i.keyword).lastIndexOf("FROM"));
   const json = (keyword: string) => {
     const found = last.filter((i) => i.keyword === keyword).at(-1);
