@@ -14,6 +14,8 @@ import { type Measured, roleOf } from "../result.js";
 import { defineScenario, warmUpSeconds } from "../scenario.js";
 
 export const ECHO = "bare grpc-js echo";
+/** The `phase` setting of the open-loop phase at half the service's closed-loop rate (its offered rate differs run to run). */
+export const HALF_OF_PEAK = "half of the closed-loop rate";
 export const closedStreams = z.strictObject({ streams: z.number().int().min(1).max(64), window: z.number().int().min(1).max(4_096), seconds: z.number().min(0.5).max(300) });
 
 /** One OrderEntry phase as a measurement; `rate` open loop, else closed with `window`. */
@@ -68,10 +70,15 @@ export const orderStream = defineScenario({
       log(`${target} closed, ${settings.closed.streams} x ${settings.closed.window} in flight`);
       measured.push(await measureOrderEntry(p, target, client, { ...settings.closed, symbols }));
     }
-    for (const rate of settings.open.rates) {
+    // The profile's rates, and half of the rate the service just reached closed loop: the goal's
+    // p99 is "at half of the maximum", whatever the maximum is on this machine today.
+    const half = Math.max(1, Math.round(measured[0]!.achievedRate / 2));
+    const phases = [...settings.open.rates.map((rate) => ({ rate, phase: undefined })), { rate: half, phase: HALF_OF_PEAK }];
+    for (const { rate, phase } of phases) {
       for (const [target, client] of targets) {
-        log(`${target} open at ${rate}/s`);
-        measured.push(await measureOrderEntry(p, target, client, { streams: settings.open.streams, seconds: settings.open.seconds, rate, symbols }));
+        log(`${target} open at ${rate}/s${phase ? ` (${phase})` : ""}`);
+        const m = await measureOrderEntry(p, target, client, { streams: settings.open.streams, seconds: settings.open.seconds, rate, symbols });
+        measured.push(phase ? { ...m, settings: { ...m.settings, phase } } : m);
       }
     }
     return measured;
