@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createPrivateKey } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,7 +47,7 @@ describe("TLS configuration", () => {
     const config = loadConfig(shape, { TLS_CERT_FILE: cert("engine.crt"), TLS_KEY_FILE: cert("engine.key"), TLS_CLIENT_CA_FILE: cert("ca.crt") });
     const tls = serverTlsOf(config)!;
     expect(tls.cert.toString()).toContain("BEGIN CERTIFICATE");
-    expect(tls.key.toString()).toContain("BEGIN PRIVATE KEY");
+    expect(createPrivateKey(tls.key).asymmetricKeyType).toBe("ec");
     expect(tls.clientCa?.toString()).toContain("BEGIN CERTIFICATE");
     expect(config.TLS_CERT_FILE?.certificate.subject).toContain("CN=engine");
     expect(tlsModeOf(tls)).toBe("mutual-tls");
@@ -65,7 +66,7 @@ describe("TLS configuration", () => {
     const tls = clientTlsOf(config)!;
     expect(tls.ca.toString()).toContain("BEGIN CERTIFICATE");
     expect(tls.cert?.toString()).toContain("BEGIN CERTIFICATE");
-    expect(tls.key?.toString()).toContain("BEGIN PRIVATE KEY");
+    expect(createPrivateKey(tls.key!).asymmetricKeyType).toBe("ec");
     expect(clientTlsOf(loadConfig(shape, { TLS_CA_FILE: cert("ca.crt") }))).toEqual({ ca: tls.ca });
   });
 
