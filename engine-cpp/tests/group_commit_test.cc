@@ -167,6 +167,56 @@ TEST_F(GroupCommitTest, SealWaitsWhileTheBacklogIsFull) {
   EXPECT_EQ(read_journal(journal()).size(), 3u);
 }
 
+TEST_F(GroupCommitTest, ASmallUnitIsCommittedOnTheCallingThreadWhenTheCommitThreadIsIdle) {
+  JournalWriter writer;
+  ASSERT_TRUE(writer.open(journal()).ok());
+  const std::vector<Command> commands = generated(3);
+  std::vector<std::thread::id> handed_on;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> blocked;
+  Committer committer(writer, 1000, [&](const IoResult& result, std::span<Committer::Unit* const> units) {
+    EXPECT_TRUE(result.ok());
+    handed_on.push_back(std::this_thread::get_id());
+    if (units[0]->payload.tags == std::vector<int>{2}) {
+      blocked.set_value();
+      released.wait();
+    }
+  });
+  committer.start();
+  committer.open().journal.append(commands[0]);
+  committer.open().payload.tags.push_back(1);
+  ASSERT_TRUE(committer.commit_here_if_idle(1));
+  EXPECT_EQ(writer.durable_sequence(), 1u);  // durable on return, synced by this thread
+  EXPECT_EQ(read_journal(journal()).size(), 1u);
+  ASSERT_EQ(handed_on.size(), 1u);
+  EXPECT_EQ(handed_on[0], std::this_thread::get_id());
+
+  // Busy committing a sealed unit: the next one must wait its turn behind it.
+  committer.open().journal.append(commands[1]);
+  committer.open().payload.tags.push_back(2);
+  committer.seal();
+  blocked.get_future().wait();
+  committer.open().journal.append(commands[2]);
+  committer.open().payload.tags.push_back(3);
+  EXPECT_FALSE(committer.commit_here_if_idle(1));
+  release.set_value();
+  committer.drain();
+  ASSERT_EQ(handed_on.size(), 3u);
+  EXPECT_NE(handed_on[1], std::this_thread::get_id());
+  EXPECT_EQ(read_journal(journal()), commands);
+
+  // Too many records to commit here.
+  const std::vector<Command> more = generated(5);
+  for (Sequence s = 4; s <= 5; ++s) {
+    Command c = more[s - 1];
+    c.sequence = s;
+    committer.open().journal.append(c);
+  }
+  EXPECT_FALSE(committer.commit_here_if_idle(1));
+  committer.drain();
+}
+
 TEST_F(GroupCommitTest, AFailedCommitReachesTheCallback) {
   JournalWriter writer;  // never opened: every commit fails
   const std::vector<Command> commands = generated(1);

@@ -5,6 +5,7 @@
 #include "pipeline.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
 
 #include "command_generator.h"
 #include "proto_mapping.h"
@@ -37,9 +39,12 @@ class RecordingChannel final : public AckChannel {
     const bool opened = reader.open(journal_).ok();
     while (opened && reader.next(c)) {
     }
+    char thread[16] = {};
+    pthread_getname_np(pthread_self(), thread, sizeof thread);
     std::lock_guard lock(mutex_);
     if (reader.last_sequence() < last) ++not_durable_;
     ++responses_;
+    threads_.insert(thread);
     for (const v1::CommandAck& ack : response->acks()) acks_.push_back(ack);
     arrived_.notify_all();
   }
@@ -58,6 +63,11 @@ class RecordingChannel final : public AckChannel {
     std::lock_guard lock(mutex_);
     return responses_;
   }
+  // The threads the responses were delivered on.
+  std::set<std::string> threads() {
+    std::lock_guard lock(mutex_);
+    return threads_;
+  }
 
  private:
   const std::string journal_;
@@ -66,6 +76,7 @@ class RecordingChannel final : public AckChannel {
   std::vector<v1::CommandAck> acks_;
   size_t not_durable_ = 0;
   size_t responses_ = 0;
+  std::set<std::string> threads_;
 };
 
 Submission submission(const Command& command, uint64_t correlation_id, std::shared_ptr<AckChannel> channel) {
@@ -193,6 +204,31 @@ TEST_F(PipelineTest, ALongBurstIsCommittedInGroupsOfTheConfiguredSize) {
   EXPECT_GT(a->responses(), 1u);
   EXPECT_GT(metrics.fsync_latency_us.totals().count, 1u);
   EXPECT_EQ(a->not_durable(), 0u);
+  pipeline.stop();
+}
+
+TEST_F(PipelineTest, ALoneCommandIsCommittedByTheMatchingThreadABurstByTheJournalThread) {
+  const Flow f = flow(1'001);
+  Pipeline pipeline(engine, log, metrics, options(16));
+  pipeline.start();
+  const auto lone = channel(), burst = channel();
+  std::vector<Submission> one;
+  one.push_back(submission(f.commands[0], 1, lone));
+  ASSERT_TRUE(pipeline.submit(std::move(one)));
+  ASSERT_EQ(lone->wait_for(1).size(), 1u);
+  // Nothing else to match and the journal thread idle: no hand-off for it.
+  EXPECT_EQ(lone->threads(), std::set<std::string>{"hft-matching"});
+  EXPECT_EQ(lone->not_durable(), 0u);
+
+  std::vector<Submission> many;
+  for (size_t i = 1; i < f.commands.size(); ++i) many.push_back(submission(f.commands[i], i + 1, burst));
+  ASSERT_TRUE(pipeline.submit(std::move(many)));
+  const std::vector<v1::CommandAck> acks = burst->wait_for(f.commands.size() - 1);
+  ASSERT_EQ(acks.size(), f.commands.size() - 1);
+  for (size_t i = 0; i < acks.size(); ++i) EXPECT_EQ(comparable(acks[i]), comparable(f.acks[i + 1]));
+  // Groups sealed every 16 commands of the burst went to the journal thread.
+  EXPECT_TRUE(burst->threads().contains("hft-journal"));
+  EXPECT_EQ(burst->not_durable(), 0u);
   pipeline.stop();
 }
 

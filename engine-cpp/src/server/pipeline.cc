@@ -17,6 +17,9 @@ namespace hft::engine::server {
 
 namespace {
 
+// The most commands the matching thread commits and publishes itself (about 0.1 ms of protobuf).
+constexpr size_t kCommitHereRecords = 64;
+
 // The disk failed under the journal or a snapshot: nothing more can be acknowledged as durable,
 // so the process stops; recovery at the next start reads what did reach the disk.
 [[noreturn]] void fail_stop(const std::string& what, const IoResult& result) {
@@ -111,7 +114,7 @@ void Pipeline::run() {
     wall_offset_ns_ = wall_clock_ns() - monotonic_ns();
     for (Submission& s : work) process(s);
     add_tally();
-    seal();  // the inbox is drained: the group ends here
+    end_group();  // the inbox is drained: the group ends here
     work.clear();
     if (!queries.empty()) {
       drain();
@@ -184,6 +187,19 @@ void Pipeline::add_tally() {
   tally_.apply_us.clear();
   counters_.commands.fetch_add(std::exchange(tally_.sequenced, 0), std::memory_order_relaxed);
   counters_.events.fetch_add(std::exchange(tally_.produced, 0), std::memory_order_relaxed);
+}
+
+void Pipeline::end_group() {
+  if (committer_.open().payload.empty()) return;
+  bool inbox_empty;
+  {
+    std::lock_guard lock(mutex_);
+    inbox_empty = inbox_.empty();
+  }
+  // With nothing to match meanwhile the matching thread would only wait, so it commits a small
+  // group itself when the journal thread is idle: a lone command saves a hand-off between threads.
+  if (inbox_empty && committer_.commit_here_if_idle(kCommitHereRecords)) return;
+  committer_.seal();
 }
 
 void Pipeline::seal() {

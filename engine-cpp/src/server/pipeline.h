@@ -6,6 +6,8 @@
 //   5. commit    the journal thread writes and fdatasyncs every group sealed since its last sync
 //   6. publish   on the journal thread, once durable: events to protobuf, acks to their streams,
 //                events to the log
+// When the inbox is empty and the journal thread idle, the matching thread commits and publishes
+// a small group itself (it has nothing else to do), which saves a lone command a thread hand-off.
 // Nothing leaves the process before it is durable; matching never waits on a stream, and waits
 // for the disk only when a whole backlog of groups is still unwritten. The matching thread does
 // no protobuf work: while it matches one group, the journal thread syncs and publishes the last.
@@ -118,10 +120,14 @@ class Pipeline {
   void process(Submission& submission);
   // Hands the open group to the journal thread (nothing to do when it is empty).
   void seal();
+  // Ends the group when the inbox is drained: sealed, or committed right here when it is small,
+  // nothing waits in the inbox and the journal thread is idle.
+  void end_group();
   // Seals, and waits until everything applied is durable and published: what queries and
   // snapshots see is then exactly what has been acknowledged.
   void drain();
-  // 6. publish, on the journal thread.
+  // 6. publish, on the journal thread (or the matching thread, when it commits a group itself:
+  // the committer runs one commit at a time).
   void publish(const IoResult& committed, std::span<Committer::Unit* const> units);
   void take_snapshot();
   // Adds what the round counted to the metrics and counters.
@@ -158,7 +164,7 @@ class Pipeline {
   int64_t group_opened_ns_ = 0;  // when the open group got its first record
   int64_t wall_offset_ns_ = 0;   // wall clock minus monotonic clock, read at the round's start
 
-  // journal-thread state
+  // state of whichever thread commits (one at a time)
   uint64_t observed_syncs_ = 0;
   std::vector<Published> published_;
   std::vector<double> ack_us_;

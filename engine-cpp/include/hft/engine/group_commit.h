@@ -5,6 +5,8 @@
 // them. While one fdatasync runs the next group builds up, so a group holds what arrived during
 // the previous sync: small when idle (one command is synced at once), large under load. The
 // sequencing thread never waits for the disk unless `max_pending_records` already wait for it.
+// A small unit sealed while the commit thread has nothing to do can be committed by the sealing
+// thread itself (commit_here_if_idle): a lone command then pays no hand-off to another thread.
 //
 // Payload needs a default constructor, empty() and clear(); a recycled unit keeps its capacity.
 #pragma once
@@ -70,6 +72,34 @@ class GroupCommitter {
     open_ = next ? std::move(next) : std::make_unique<Unit>();
   }
 
+  // Commits the open unit on the calling thread, hands it to `durable` there and opens it again
+  // empty, when it holds at most `max_records` records and the commit thread has nothing sealed
+  // and nothing in hand; otherwise does nothing and returns false (the caller seals instead).
+  bool commit_here_if_idle(size_t max_records) {
+    if (open_->journal.records() > max_records) return false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!sealed_.empty() || committing_) return false;
+      committing_ = true;  // the commit thread takes nothing until this commit is handed out
+      ++sealed_units_;
+    }
+    Unit* unit = open_.get();
+    const size_t records = unit->journal.records();
+    const JournalGroup* group = &unit->journal;
+    const IoResult result = records > 0 ? writer_.commit({&group, 1}) : IoResult{};
+    durable_(result, {&unit, 1});
+    unit->journal.clear();
+    unit->payload.clear();
+    {
+      std::lock_guard lock(mutex_);
+      committing_ = false;
+      ++handed_units_;
+    }
+    handed_.notify_all();
+    work_.notify_one();
+    return true;
+  }
+
   // Seals the open unit (unless it holds nothing) and waits until every sealed unit has been
   // handed to `durable`.
   void drain() {
@@ -99,9 +129,10 @@ class GroupCommitter {
     for (;;) {
       {
         std::unique_lock lock(mutex_);
-        work_.wait(lock, [this] { return !sealed_.empty() || stopping_; });
+        work_.wait(lock, [this] { return (!sealed_.empty() && !committing_) || (stopping_ && !committing_); });
         if (sealed_.empty()) return;
         batch.swap(sealed_);
+        committing_ = true;
       }
       units.clear();
       groups.clear();
@@ -119,6 +150,7 @@ class GroupCommitter {
       }
       {
         std::lock_guard lock(mutex_);
+        committing_ = false;
         pending_records_ -= records;
         handed_units_ += batch.size();
         for (std::unique_ptr<Unit>& unit : batch) free_.push_back(std::move(unit));
@@ -141,6 +173,7 @@ class GroupCommitter {
   size_t pending_records_ = 0;  // sealed, not yet handed to `durable`
   uint64_t sealed_units_ = 0;
   uint64_t handed_units_ = 0;
+  bool committing_ = false;  // a commit is under way, on the commit thread or the caller's
   bool stopping_ = false;
   std::thread thread_;
 };
