@@ -9,7 +9,9 @@
  *             default the one scripts/services.sh runs): what a client gets end to end
  *
  * Each target is first driven closed-loop (CONCURRENCY callers, DURATION_S seconds) for its peak
- * rate, then open-loop at half that rate for the p99 the goal is about.
+ * rate, then open-loop at half that rate for the p99 the goal is about. The CPU time the servers
+ * spent per request at the peak (user + system, from /proc) is printed last: on a busy machine it
+ * moves far less than the rates do.
  *
  *   npx tsx --conditions=@hft/source gateway/bench/load.ts
  *   env: DURATION_S (default 5), CONCURRENCY (default 32), CONNECTIONS (HTTP/2 connections of the
@@ -24,6 +26,7 @@ import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import { createPostgresPool, env, loadConfig, postgresConfig, signDevToken } from "@hft/service-kit";
 import { freePort } from "../../tests/support/engine-process.js";
+import { processCpuSeconds } from "../../tests/support/process-cpu.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 for (const file of [".env", ".env.example"]) if (existsSync(`${root}${file}`)) process.loadEnvFile(`${root}${file}`);
@@ -42,6 +45,8 @@ const config = loadConfig({
 const durationMs = config.DURATION_S * 1000;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const children: ChildProcess[] = [];
+/** Each server's process id, by the address it listens on. */
+const pids = new Map<string, number>();
 /** The load client's connections, closed before the servers stop so that they drain at once. */
 const clientConnections: (() => void)[] = [];
 process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")));
@@ -73,7 +78,10 @@ async function startProcess(args: string[], extraEnv: Record<string, string>, re
       buffered += chunk.toString();
       for (const line of buffered.split("\n")) {
         const found = ready(line);
-        if (found) return resolve(found);
+        if (found) {
+          pids.set(found, child.pid!);
+          return resolve(found);
+        }
       }
     });
     child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${buffered}`)));
@@ -188,12 +196,17 @@ function connectCaller(address: string, token: string, orderId: string): Call {
   return async () => void (await clients[next++ % clients.length]!.getOrder({ orderId }, { headers }));
 }
 
-async function measure(name: string, call: Call): Promise<{ name: string; peak: Result; half: Result }> {
+const cpuSeconds = (address: string) => processCpuSeconds(pids.get(address) ?? -1);
+
+/** Drives `call` closed-loop, then open-loop at half the peak; `servers` are timed during the peak (name → address). */
+async function measure(name: string, call: Call, servers: Record<string, string>): Promise<{ name: string; peak: Result; half: Result; cpuMsPerRequest: Record<string, number> }> {
   process.stderr.write(`${name}...\n`);
   for (let i = 0; i < 200; i++) await call(); // warm up connections and code paths
+  const before = Object.fromEntries(Object.entries(servers).map(([server, address]) => [server, cpuSeconds(address)]));
   const peak = await closedLoop(call);
+  const cpuMsPerRequest = Object.fromEntries(Object.entries(servers).map(([server, address]) => [server, ((cpuSeconds(address) - before[server]!) * 1000) / peak.requests]));
   const half = await openLoop(call, peak.rps / 2);
-  return { name, peak, half };
+  return { name, peak, half, cpuMsPerRequest };
 }
 
 // An account and one of its orders on the real platform, placed through a gateway.
@@ -213,11 +226,12 @@ const placed = await createClient(OrderService, createConnectTransport({ baseUrl
 const orderId = placed.order!.orderId;
 
 const results = [];
-results.push(await measure("bare connect-node, Connect", connectCaller(bare, token, orderId)));
-results.push(await measure("gateway → bare, Connect", connectCaller(gatewayOverBare, token, orderId)));
-results.push(await measure("gateway → bare, REST", restCaller(gatewayOverBare, token, orderId)));
-results.push(await measure("gateway → order service, Connect", connectCaller(gatewayOverPlatform, token, orderId)));
-results.push(await measure("gateway → order service, REST", restCaller(gatewayOverPlatform, token, orderId)));
+const overBare = { gateway: gatewayOverBare, bare };
+results.push(await measure("bare connect-node, Connect", connectCaller(bare, token, orderId), { bare }));
+results.push(await measure("gateway → bare, Connect", connectCaller(gatewayOverBare, token, orderId), overBare));
+results.push(await measure("gateway → bare, REST", restCaller(gatewayOverBare, token, orderId), overBare));
+results.push(await measure("gateway → order service, Connect", connectCaller(gatewayOverPlatform, token, orderId), { gateway: gatewayOverPlatform }));
+results.push(await measure("gateway → order service, REST", restCaller(gatewayOverPlatform, token, orderId), { gateway: gatewayOverPlatform }));
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 print(`GetOrder, ${config.CONCURRENCY} callers (Connect on ${config.CONNECTIONS} HTTP/2 connections, REST on up to ${config.CONCURRENCY} HTTP/1.1 sockets), ${config.DURATION_S} s per phase, node ${process.version}`);
@@ -228,6 +242,9 @@ for (const { name, peak, half } of results) {
 }
 const bareRps = results[0]!.peak.rps;
 for (const { name, peak } of results.slice(1)) print(`${name}: ${((peak.rps / bareRps) * 100).toFixed(0)}% of the bare server's rate`);
+for (const { name, cpuMsPerRequest } of results) {
+  print(`${name}: CPU per request at peak ${Object.entries(cpuMsPerRequest).map(([server, value]) => `${server} ${value.toFixed(3)} ms`).join(", ")}`);
+}
 for (const close of clientConnections) close();
 await stopChildren();
 process.exit(0);

@@ -31,7 +31,8 @@ import { createTestDatabase } from "@hft/service-kit/testing";
 import { EngineServiceClient, type GetStatsResponse } from "@hft/contract/grpc/hft/v1/engine_service.js";
 import { OrderServiceClient, type PlaceOrderResponse } from "@hft/contract/grpc/hft/v1/order_service.js";
 import { startEngine } from "../../tests/support/engine-process.js";
-import { startOrderService } from "../../tests/support/order-service-process.js";
+import { type OrderServiceProcess, startOrderService } from "../../tests/support/order-service-process.js";
+import { processCpuSeconds } from "../../tests/support/process-cpu.js";
 import { driveOrderEntry, orderFor } from "./order-flow.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -62,6 +63,8 @@ interface PhaseResult {
   readonly seconds: number;
   readonly latenciesUs: number[];
   readonly errors: Map<string, number>;
+  /** CPU the service processes spent per order in the phase (user + system); undefined for the echo. */
+  cpuMsPerOrder?: number;
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
       REDIS_KEY_PREFIX: `hft-bench:${process.pid}:`,
       LOG_LEVEL: "info",
     };
-    const services = [];
+    const services: OrderServiceProcess[] = [];
     for (let r = 0; r < options.replicas; r++) {
       const service = await startOrderService({ env: serviceEnv });
       stop.unshift(() => service.stop("SIGTERM"));
@@ -171,12 +174,20 @@ async function main(): Promise<void> {
     });
     const echo = new OrderServiceClient(echoAddress, grpc.credentials.createInsecure());
     const orders = services.map((service) => service.client);
+    const serviceCpu = () => services.reduce((sum, service) => sum + processCpuSeconds(service.pid), 0);
+    /** Runs a phase of the service, with the CPU its processes spent per order. */
+    const timed = async (phase: () => Promise<PhaseResult>): Promise<PhaseResult> => {
+      const before = serviceCpu();
+      const result = await phase();
+      result.cpuMsPerOrder = ((serviceCpu() - before) * 1000) / result.orders;
+      return result;
+    };
 
     print(`order-service load: ${JSON.stringify(options)}`);
     const results: PhaseResult[] = [];
     await unaryPhase("warm-up (not reported)", orders, "warm", Math.min(5_000, options.orders));
     await unaryPhase("warm-up echo (not reported)", [echo], "warm-echo", Math.min(5_000, options.orders));
-    results.push(await unaryPhase(`PlaceOrder, ${options.concurrency} in flight: service`, orders, "unary", options.orders));
+    results.push(await timed(() => unaryPhase(`PlaceOrder, ${options.concurrency} in flight: service`, orders, "unary", options.orders)));
     results.push(await unaryPhase(`PlaceOrder, ${options.concurrency} in flight: echo`, [echo], "unary-echo", options.orders));
 
     // Projection lag while streaming: the engine's sequence minus the committed checkpoint.
@@ -193,7 +204,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const streamed = await streamPhase(`OrderEntry, ${options.streams} streams x ${options.window} in flight: service`, orders, "stream", options.orders * 2);
+    const streamed = await timed(() => streamPhase(`OrderEntry, ${options.streams} streams x ${options.window} in flight: service`, orders, "stream", options.orders * 2));
     sampling = false;
     await sampler;
     const streamEnd = Date.now();
@@ -204,7 +215,7 @@ async function main(): Promise<void> {
     results.push(await streamPhase(`OrderEntry, ${options.streams} streams x ${options.window} in flight: echo`, [echo], "stream-echo", options.orders * 2));
 
     const halfRate = Math.round(streamed.orders / streamed.seconds / 2);
-    results.push(await streamPhase(`OrderEntry paced at ${halfRate}/s (half): service`, orders, "paced", halfRate * options.pacedSeconds, halfRate));
+    results.push(await timed(() => streamPhase(`OrderEntry paced at ${halfRate}/s (half): service`, orders, "paced", halfRate * options.pacedSeconds, halfRate)));
 
     print("");
     for (const result of results) print(report(result));
@@ -214,6 +225,8 @@ async function main(): Promise<void> {
     );
     const [unary, unaryEcho, stream, streamEcho] = results.map((r) => r.orders / r.seconds);
     print(`ratios: PlaceOrder service/echo ${(unary! / unaryEcho!).toFixed(2)}; OrderEntry service/echo ${(stream! / streamEcho!).toFixed(2)}`);
+    // The projection's work for a phase's orders partly falls into the next phase.
+    print(`service CPU per order (user + system of its processes, /proc): ${results.filter((r) => r.cpuMsPerOrder !== undefined).map((r) => `${r.name.split(":")[0]} ${r.cpuMsPerOrder!.toFixed(3)} ms`).join("; ")}`);
     echo.close();
     engineClient.close();
   } finally {
