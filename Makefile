@@ -2,7 +2,7 @@
 # the scripts directly (the README's two commands do). Variables: SERVICE (logs), ARGS (health,
 # backup, restore, bench, load), FILE (restore), BENCH (bench), PROFILE (load), ACCOUNT and ROLE (token).
 .DEFAULT_GOAL := help
-.PHONY: help up down restart status logs health migrate migrate-status backup restore token generate build lint test bench load observe clean docker-build docker-up docker-down certs
+.PHONY: help up down restart status logs health migrate migrate-status backup restore token generate build lint test bench load profile observe clean docker-build docker-up docker-down certs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench: ## every bench/ scenario beside its ceiling, profile quick (a few minutes
 
 load: ## the bench/ scenarios with a longer profile of bench/profiles.json: make load PROFILE=standard (bounded rates, durations, concurrency; loopback only); ARGS=--only=<scenario,...>
 	bash scripts/bench.sh all --profile=$(or $(PROFILE),standard) $(ARGS)
+
+profile: ## CPU flame graphs of a server under load into docs/profiles: make profile BENCH=orders|gateway LABEL=<name> [ARGS=<orders flags>]
+	bash scripts/profile.sh $(or $(BENCH),orders) $(or $(LABEL),current) $(ARGS)
 
 observe: ## start the stack's Prometheus and Jaeger (with the rest of the stack) and print their URLs
 	@bash scripts/stack.sh up | grep -E '^(prometheus|jaeger) '
