@@ -41,6 +41,15 @@ void MatchingEngine::apply(const Command& command) {
 }
 
 // ----------------------------------------------------------------------------------- new orders
+namespace {
+// An iceberg trades one slice at a time, each refresh a trade event of its own: without a bound
+// one command could meet a 10^7-lot iceberg showing 1 lot and emit 10^7 trades. Its slices are
+// at most kMaxIcebergSlices, so a command's events stay bounded by the orders it meets.
+bool too_many_slices(Quantity quantity, Quantity display) {
+  return quantity / display + (quantity % display != 0) > kMaxIcebergSlices;
+}
+}  // namespace
+
 // Checks in this order: instrument, enum ranges, type/time-in-force/post-only combination, price,
 // stop price, quantity, display quantity. The first failing check names the reason.
 RejectReason MatchingEngine::validate(const NewOrder& c, const OrderBook* book) const {
@@ -67,7 +76,7 @@ RejectReason MatchingEngine::validate(const NewOrder& c, const OrderBook* book) 
   if (c.quantity <= 0) return RejectReason::InvalidQuantity;
   if (c.quantity < d.min_quantity) return RejectReason::QuantityBelowMin;
   if (c.quantity > d.max_quantity) return RejectReason::QuantityAboveMax;
-  if (c.display_quantity < 0 || c.display_quantity > c.quantity || (c.display_quantity > 0 && !has_limit))
+  if (c.display_quantity < 0 || c.display_quantity > c.quantity || (c.display_quantity > 0 && (!has_limit || too_many_slices(c.quantity, c.display_quantity))))
     return RejectReason::InvalidDisplayQuantity;
   return RejectReason::None;
 }
@@ -146,6 +155,7 @@ RejectReason MatchingEngine::validate_replace(const Order& o, const OrderBook& b
   if (price != o.price && (price < d.band_low || price > d.band_high)) return RejectReason::PriceOutOfBand;
   if (quantity != o.quantity && quantity < d.min_quantity) return RejectReason::QuantityBelowMin;
   if (quantity != o.quantity && quantity > d.max_quantity) return RejectReason::QuantityAboveMax;
+  if (quantity > o.quantity && o.display > 0 && too_many_slices(quantity - o.filled(), o.display)) return RejectReason::InvalidDisplayQuantity;
   if (o.post_only && price != o.price) {
     Order moved = o;
     moved.price = price;

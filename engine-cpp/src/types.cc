@@ -50,7 +50,7 @@ std::string_view to_string(RejectReason reason) {
     case RejectReason::InvalidQuantity: return "quantity must be positive";
     case RejectReason::QuantityBelowMin: return "quantity is below the instrument's minimum";
     case RejectReason::QuantityAboveMax: return "quantity is above the instrument's maximum";
-    case RejectReason::InvalidDisplayQuantity: return "display quantity must be within [0, quantity], on limit and stop-limit orders only";
+    case RejectReason::InvalidDisplayQuantity: return "display quantity must be within [0, quantity] and at least a thousandth of it (what is left open, on a replace), on limit and stop-limit orders only";
     case RejectReason::InvalidStopPrice: return "stop price must be inside the price band on stop orders and absent otherwise";
     case RejectReason::InvalidOrderTypeForTif: return "order type, time in force and post-only do not go together";
     case RejectReason::PostOnlyWouldTake: return "post-only order would trade on arrival";

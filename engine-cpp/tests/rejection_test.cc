@@ -39,6 +39,7 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"QuantityAboveMax", {.quantity = 1'000'001}, RejectReason::QuantityAboveMax},
         RejectCase{"DisplayAboveQuantity", {.quantity = 5, .display = 6}, RejectReason::InvalidDisplayQuantity},
         RejectCase{"NegativeDisplay", {.quantity = 5, .display = -1}, RejectReason::InvalidDisplayQuantity},
+        RejectCase{"IcebergOfMoreThanAThousandSlices", {.quantity = 1'001, .display = 1}, RejectReason::InvalidDisplayQuantity},
         RejectCase{"DisplayOnAMarketOrder", {.type = OrderType::Market, .tif = TimeInForce::IOC, .display = 1}, RejectReason::InvalidDisplayQuantity},
         RejectCase{"StopWithoutStopPrice", {.type = OrderType::Stop}, RejectReason::InvalidStopPrice},
         RejectCase{"StopPriceAboveBand", {.type = OrderType::StopLimit, .stop = 1'000'001}, RejectReason::InvalidStopPrice},

@@ -150,6 +150,16 @@ TEST_F(EngineTest, ReplaceIcebergQuantityDownShrinksItsSlice) {
   EXPECT_EQ(bids(), (Levels{{100, 3, 1}}));
 }
 
+TEST_F(EngineTest, ReplaceIcebergQuantityUpIsBoundedByItsSlices) {
+  // 1000 slices of 1 lot: the most an iceberg may show in turn.
+  const OrderId id = place_id({.account = kBob, .side = Side::Buy, .price = 100, .quantity = 1'000, .display = 1});
+  place({.side = Side::Sell, .price = 100, .quantity = 1});
+  replace(id, 0, 1'001, kBob);  // 1000 left open, the filled lot aside
+  EXPECT_EQ(rejection(), RejectReason::None);
+  replace(id, 0, 1'002, kBob);
+  EXPECT_EQ(rejection(), RejectReason::InvalidDisplayQuantity);
+}
+
 class MassCancelTest : public EngineTest {
  protected:
   void SetUp() override {

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ class TlsFiles : public ::testing::Test {
   static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
 
   static std::string file(const std::string& name) { return dir_ + "/" + name; }
+  static std::string contents(const std::string& name) {
+    std::ifstream in(file(name), std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
 
   // parse_config over `flags`, as the process would see them.
   static EngineConfig parse(std::vector<std::string> flags) {
@@ -62,9 +67,9 @@ TEST_F(TlsFiles, ReadsCertificateKeyAndClientCa) {
   const TlsMaterial tls =
       load_tls(parse({"--tls-cert=" + file("engine.crt"), "--tls-key=" + file("engine.key"), "--tls-client-ca=" + file("ca.crt")}));
   ASSERT_TRUE(tls.enabled());
-  EXPECT_NE(tls.cert_chain.find("BEGIN CERTIFICATE"), std::string::npos);
-  EXPECT_NE(tls.private_key.find("BEGIN PRIVATE KEY"), std::string::npos);
-  EXPECT_NE(tls.client_ca.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_EQ(tls.cert_chain, contents("engine.crt"));
+  EXPECT_EQ(tls.private_key, contents("engine.key"));
+  EXPECT_EQ(tls.client_ca, contents("ca.crt"));
 }
 
 TEST_F(TlsFiles, FlagsComeInPairs) {

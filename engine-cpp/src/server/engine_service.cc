@@ -62,6 +62,8 @@ grpc::ServerUnaryReactor* EngineServiceImpl::GetStats(grpc::CallbackServerContex
     response->set_pending_stops(engine.pending_stops());
     response->set_journal_bytes(counters.journal_bytes);
     response->set_subscribers(static_cast<uint32_t>(subscribers_.count()));
+    response->set_instance_id(instance_id_);
+    response->set_start_sequence(start_sequence_);
     for (InstrumentId id : engine.instruments()) {
       const OrderBook& book = *engine.book(id);
       v1::InstrumentStats* s = response->add_instruments();

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   MarketDataHub market_data(log, pipeline, config.market_data_trade_queue);
   market_data.start();
 
-  EngineServiceImpl service(pipeline, log, market_data, config.data_dir, engine_options);
+  EngineServiceImpl service(pipeline, log, market_data, config.data_dir, engine_options, report.last_sequence);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -87,6 +87,11 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(64 << 20);
   // Two engines on one port would split the order flow between two books: refuse to share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // The order service pings every 10 s to find a dead link, also on streams with nothing to send
+  // (a quiet book, an idle projection). gRPC's default allows one ping per 5 minutes without data
+  // and answers more with GOAWAY "too_many_pings", which fails every stream on the connection.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     log_json("error", "cannot listen on " + config.listen);

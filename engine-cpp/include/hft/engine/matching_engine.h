@@ -16,6 +16,10 @@
 
 namespace hft::engine {
 
+// The most slices an iceberg order may show in turn: its display quantity must be at least
+// 1/kMaxIcebergSlices of its quantity (of what is left open, on a replace that raises it).
+inline constexpr int64_t kMaxIcebergSlices = 1000;
+
 struct EngineOptions {
   // Symbols this engine's shard owns; empty owns every symbol.
   std::vector<std::string> shard_symbols = {};
