@@ -4,8 +4,9 @@ import { ALL_ACCOUNTS, AnalyticsError, readableScope } from "./account-access.js
 
 const ids: Record<string, string> = { alice: "1", bob: "2" };
 const names = { accountId: async (name: string) => ids[name] };
-const alice: Identity = { account: "alice", role: "trader" };
-const admin: Identity = { account: "root", role: "admin" };
+const inAnHour = Date.now() + 3_600_000;
+const alice: Identity = { account: "alice", role: "trader", expiresAtMs: inAnHour };
+const admin: Identity = { account: "root", role: "admin", expiresAtMs: inAnHour };
 
 async function refusal(identity: Identity, requested: string): Promise<AnalyticsError> {
   const error = await readableScope(identity, requested, names).then(() => undefined, (caught: unknown) => caught);
@@ -23,7 +24,7 @@ describe("readableScope", () => {
     const other = await refusal(alice, "bob");
     expect(other.code).toBe("NOT_ACCOUNT_OWNER");
     expect(other.message).toBe("alice (role trader) may not read the figures of account bob; only admins read other accounts");
-    expect((await refusal({ account: "alice", role: "viewer" }, ALL_ACCOUNTS)).message).toBe("alice (role viewer) may not read every account's figures; only admins read other accounts");
+    expect((await refusal({ ...alice, role: "viewer" }, ALL_ACCOUNTS)).message).toBe("alice (role viewer) may not read every account's figures; only admins read other accounts");
   });
 
   it("lets an admin read any account or all together", async () => {

@@ -18,6 +18,9 @@ export const analyticsConfigShape = {
   ANALYTICS_GROUP_ID: env.text().default("hft-analytics"),
   // Upper bound of one batch (one PostgreSQL transaction) per partition, in bytes: 1 MiB.
   ANALYTICS_MAX_BATCH_BYTES: env.int(1_024, 64 << 20).default(1 << 20),
+  // How long the group waits for a member that stopped heartbeating (a crash) before its
+  // partitions move, in ms: 30 s. Kafka accepts 6 s to 5 min by default.
+  ANALYTICS_SESSION_TIMEOUT_MS: env.int(6_000, 300_000).default(30_000),
   AUTH_ISSUER: env.text(),
   AUTH_AUDIENCE: env.text(),
   AUTH_HS256_SECRET: env.secret(32).optional(),

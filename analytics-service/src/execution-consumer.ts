@@ -33,6 +33,11 @@ export interface ExecutionConsumerOptions {
   /** Most bytes fetched per partition and request: the upper bound of a batch. Default 1 MiB. */
   readonly maxBytesPerPartition?: number;
   /**
+   * How long the group waits for a member that stopped heartbeating before its partitions move
+   * (a replacement of a crashed process joins only then), in ms. Default 30000 (30 s).
+   */
+  readonly sessionTimeoutMs?: number;
+  /**
    * Partitions whose batches are applied at the same time, each in its own transaction (they
    * touch different accounts; the shared marks are locked in instrument order). Default 3.
    */
@@ -88,8 +93,9 @@ export class ExecutionConsumer {
       allowAutoTopicCreation: false,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1 << 20,
       maxWaitTimeInMs: 250,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      // A third of the session or less, as Kafka advises.
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
     });
   }
 

@@ -51,6 +51,7 @@ const consumer = new ExecutionConsumer({
   logger,
   metrics,
   maxBytesPerPartition: config.ANALYTICS_MAX_BATCH_BYTES,
+  sessionTimeoutMs: config.ANALYTICS_SESSION_TIMEOUT_MS,
   // A consumer kafkajs will not restart leaves the figures standing still: exit, so the supervisor
   // starts a fresh process (which resumes from the offsets in PostgreSQL).
   onFatal: (error) => {

@@ -8,7 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { MetricsRegistry } from "@hft/service-kit";
 import type { DescMessage } from "@bufbuild/protobuf";
-import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, violationsOfBytes } from "@hft/service-kit";
+import { AuthError, type Identity, KeysUnavailableError, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, isPostgresUnreachable, violationsOfBytes } from "@hft/service-kit";
 import { file_grpc_health_v1_health } from "@hft/contract/es/grpc/health/v1/health_pb.js";
 import {
   GetAnalyticsRequestSchema,
@@ -39,14 +39,21 @@ const statusOf: Record<AnalyticsErrorCode, grpc.status> = {
   INVALID_REQUEST: grpc.status.INVALID_ARGUMENT,
 };
 
-/** The gRPC status of a failure; internal errors are logged and described without detail. */
+/**
+ * The gRPC status of a failure: a database out of reach is UNAVAILABLE (worth a retry); internal
+ * errors are logged and described without detail.
+ */
 export function toServiceError(error: unknown, logger: Logger): Partial<grpc.ServiceError> {
   let code: grpc.status;
   let reason: string;
   let message: string;
   if (error instanceof AnalyticsError) [code, reason, message] = [statusOf[error.code], error.code, error.message];
   else if (error instanceof AuthError) [code, reason, message] = [grpc.status.UNAUTHENTICATED, error.code, error.message];
-  else {
+  else if (error instanceof KeysUnavailableError) [code, reason, message] = [grpc.status.UNAVAILABLE, "AUTH_KEYS_UNAVAILABLE", `the token could not be checked: ${error.message}; retry`];
+  else if (isPostgresUnreachable(error)) {
+    logger.warn({ err: error }, "request failed: PostgreSQL out of reach");
+    [code, reason, message] = [grpc.status.UNAVAILABLE, "DATABASE_UNAVAILABLE", "the figures (PostgreSQL) are out of reach; retry"];
+  } else {
     logger.error({ err: error }, "request failed");
     [code, reason, message] = [grpc.status.INTERNAL, "INTERNAL", "internal error; it has been logged"];
   }

@@ -15,6 +15,7 @@ import { createBatcher, type Batched } from "./batcher.js";
 import { type Account, type Catalog, namesOf } from "./catalog.js";
 import { asBuffer, encodedOrder } from "./encoded-messages.js";
 import { OrderError } from "./order-error.js";
+import type { EngineHead } from "./engine-link.js";
 import type { OrderMetrics } from "./metrics.js";
 import { ORDER_COLUMNS, type OrderRow } from "./projection/apply-events.js";
 import { orderMessage } from "./projection/records.js";
@@ -25,7 +26,8 @@ const ANSWER_CACHE_SECONDS = 24 * 60 * 60;
  * A client_order_id claimed this long ago with no answer belongs to a request that died (the
  * service crashed). A retry may take it over once the projection holds every event the engine
  * has sequenced and still shows no order of that key: then the dead request never reached the
- * engine, and placing the retry cannot make a second order.
+ * engine, and placing the retry cannot make a second order. A claim whose order went to an engine
+ * process that has since been replaced may be taken over the same way at once (`inDoubt`).
  */
 export const STALE_CLAIM_SECONDS = 120;
 
@@ -34,8 +36,8 @@ export interface ClientOrderIdsOptions {
   readonly catalog: Catalog;
   readonly metrics: OrderMetrics;
   readonly redis?: { readonly client: Redis; readonly keyPrefix: string };
-  /** The engine shard's last assigned sequence, asked now. */
-  readonly engineSequence: (shard: string) => Promise<bigint>;
+  /** The engine shard's last assigned sequence and the process that assigned it, asked now. */
+  readonly engineHead: (shard: string) => Promise<EngineHead>;
 }
 
 interface Claim {
@@ -85,6 +87,18 @@ export class ClientOrderIds {
     await this.options.pool.query("DELETE FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2 AND response IS NULL", [account.id.toString(), clientOrderId]);
   }
 
+  /**
+   * Marks a claim whose order went to engine process `engineInstance` and was not acknowledged:
+   * once another process answers for the shard, that one can sequence nothing more.
+   */
+  async inDoubt(account: Account, clientOrderId: string, engineInstance: bigint): Promise<void> {
+    await this.options.pool.query("UPDATE idempotency_keys SET engine_instance = $3 WHERE account_id = $1 AND client_order_id = $2 AND response IS NULL", [
+      account.id.toString(),
+      clientOrderId,
+      engineInstance.toString(),
+    ]);
+  }
+
   /** Records the answer in PostgreSQL (the record, awaited), then in Redis (for fast retries, not awaited). */
   async answered(account: Account, clientOrderId: string, hash: string, order: Order): Promise<void> {
     const encoded = asBuffer(encodedOrder(order)).toString("base64");
@@ -109,8 +123,8 @@ export class ClientOrderIds {
   private async claimTaken(account: Account, { accountId, clientOrderId, hash }: Claim, shard: string): Promise<Order | undefined> {
     const { pool, catalog } = this.options;
     const key = [accountId, clientOrderId];
-    const { rows } = await pool.query<{ request_hash: string; response: { order: string } | null; stale: boolean }>(
-      `SELECT request_hash, response, created_at < now() - make_interval(secs => $3) AS stale
+    const { rows } = await pool.query<{ request_hash: string; response: { order: string } | null; stale: boolean; in_doubt: boolean }>(
+      `SELECT request_hash, response, created_at < now() - make_interval(secs => $3) AS stale, engine_instance IS NOT NULL AS in_doubt
          FROM idempotency_keys WHERE account_id = $1 AND client_order_id = $2`,
       [...key, STALE_CLAIM_SECONDS],
     );
@@ -121,36 +135,47 @@ export class ClientOrderIds {
     if (earlier.response) return Order.decode(Buffer.from(earlier.response.order, "base64"));
     const projected = await pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2`, key);
     if (projected.rows[0]) return orderMessage(projected.rows[0], await namesOf(catalog, projected.rows));
-    if (earlier.stale) {
-      if (await this.takeOver({ accountId, clientOrderId, hash }, shard)) return undefined;
+    if (earlier.stale || earlier.in_doubt) {
+      const { takenOver, engineReplaced } = await this.takeOver({ accountId, clientOrderId, hash }, shard);
+      if (takenOver) return undefined;
+      if (!earlier.stale && !engineReplaced) throw inFlight(clientOrderId);
       throw new OrderError(
         grpc.status.ABORTED,
         "REQUEST_OUTCOME_UNKNOWN",
         `an earlier request with client_order_id ${clientOrderId} died without an outcome, and the record has not caught up with engine shard ${shard} yet to show whether it reached the engine; retry shortly with the same client_order_id`,
       );
     }
-    throw new OrderError(
-      grpc.status.ABORTED,
-      "REQUEST_IN_FLIGHT",
-      `an earlier request with client_order_id ${clientOrderId} has no outcome yet; retry shortly with the same client_order_id`,
-    );
+    throw inFlight(clientOrderId);
   }
 
-  /** Takes over a stale claim if the projection, caught up with the engine, shows no order for it. */
-  private async takeOver({ accountId, clientOrderId, hash }: Claim, shard: string): Promise<boolean> {
-    const { pool, metrics, engineSequence } = this.options;
-    const head = await engineSequence(shard);
-    const takenOver = await metrics.time("postgres", "take_over_client_order_id", () =>
-      pool.query(
-        `UPDATE idempotency_keys k SET request_hash = $3, created_at = now()
-          WHERE k.account_id = $1 AND k.client_order_id = $2
-            AND k.response IS NULL AND k.created_at < now() - make_interval(secs => $4)
-            AND (SELECT c.last_sequence FROM engine_checkpoints c WHERE c.shard = $5) >= $6
-            AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2)`,
-        [accountId, clientOrderId, hash, STALE_CLAIM_SECONDS, shard, head.toString()],
+  /**
+   * Takes over a claim that is stale, or whose order went to an engine process since replaced, if
+   * the projection shows no order for it once it has caught up: with the engine's current
+   * sequence for a stale claim (its request may have reached the engine at any time), with what
+   * the current process recovered at start for a replaced one (all the gone process journaled).
+   * Says whether it took the claim, and whether the claim's engine process is gone.
+   */
+  private async takeOver({ accountId, clientOrderId, hash }: Claim, shard: string): Promise<{ takenOver: boolean; engineReplaced: boolean }> {
+    const { pool, metrics, engineHead } = this.options;
+    const head = await engineHead(shard);
+    const { rows } = await metrics.time("postgres", "take_over_client_order_id", () =>
+      pool.query<{ taken_over: boolean; engine_replaced: boolean }>(
+        // The conditions are on the row itself, so that of two retries racing for one claim, the
+        // second sees the first's takeover when it gets the row lock, and takes nothing.
+        `WITH taken AS (
+           UPDATE idempotency_keys k SET request_hash = $3, created_at = now(), engine_instance = NULL
+            WHERE k.account_id = $1 AND k.client_order_id = $2 AND k.response IS NULL
+              AND (SELECT c.last_sequence FROM engine_checkpoints c WHERE c.shard = $5) >=
+                  CASE WHEN k.engine_instance <> $7 THEN $8::bigint WHEN k.created_at < now() - make_interval(secs => $4) THEN $6::bigint END
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = $1 AND o.client_order_id = $2)
+           RETURNING 1
+         )
+         SELECT EXISTS (SELECT 1 FROM taken) AS taken_over,
+                EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.account_id = $1 AND k.client_order_id = $2 AND k.engine_instance <> $7) AS engine_replaced`,
+        [accountId, clientOrderId, hash, STALE_CLAIM_SECONDS, shard, head.sequence.toString(), head.instance.toString(), head.startSequence.toString()],
       ),
     );
-    return takenOver.rowCount === 1;
+    return { takenOver: rows[0]!.taken_over, engineReplaced: rows[0]!.engine_replaced };
   }
 }
 
@@ -188,3 +213,6 @@ const answerKey = (prefix: string, account: Account, clientOrderId: string) => `
 
 const reusedKey = (account: Account, clientOrderId: string) =>
   new OrderError(grpc.status.ALREADY_EXISTS, "CLIENT_ORDER_ID_REUSED", `client_order_id ${clientOrderId} was already used by account ${account.name} for a different order`);
+
+const inFlight = (clientOrderId: string) =>
+  new OrderError(grpc.status.ABORTED, "REQUEST_IN_FLIGHT", `an earlier request with client_order_id ${clientOrderId} has no outcome yet; retry shortly with the same client_order_id`);

@@ -6,6 +6,10 @@
  */
 import { type ConfigShape, env, kafkaConfig, postgresConfig, redisConfig, serviceConfig, tlsClientConfig, tlsServerConfig } from "@hft/service-kit";
 
+/** The projection's topics' default names; PROJECTION_ORDERS_TOPIC and PROJECTION_EXECUTIONS_TOPIC rename them. */
+export const ORDERS_TOPIC = "hft.orders.v1";
+export const EXECUTIONS_TOPIC = "hft.executions.v1";
+
 export const orderConfigShape = {
   ...serviceConfig,
   ...postgresConfig,
@@ -24,5 +28,7 @@ export const orderConfigShape = {
   AUTH_JWKS_FILE: env.text().optional(),
   PAGE_TOKEN_KEY: env.secret(32),
   PROJECTION_LOCK_KEY: env.int(1, 2 ** 31 - 1).default(727_001),
+  PROJECTION_ORDERS_TOPIC: env.text().default(ORDERS_TOPIC),
+  PROJECTION_EXECUTIONS_TOPIC: env.text().default(EXECUTIONS_TOPIC),
   REDIS_KEY_PREFIX: env.text().default("hft:"),
 } satisfies ConfigShape;

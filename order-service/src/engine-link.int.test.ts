@@ -46,6 +46,7 @@ describe("EngineLink", () => {
     const l = link(first.address, states);
     await l.ready();
     await l.submit(body(defineBtc(0n)));
+    const before = await l.head();
 
     const inFlight = Array.from({ length: 200 }, (_, n) => l.submit(order(n)).then((ack) => ack.sequence, (error: unknown) => error));
     await first.stop("SIGKILL");
@@ -53,6 +54,8 @@ describe("EngineLink", () => {
     const refused = outcomes.filter((o) => o instanceof EngineUnavailableError);
     for (const error of refused) {
       expect(error).toMatchObject({ code: 14, message: expect.stringMatching(/may or may not have been applied|was not sent/) });
+      // One that may have been applied names the process it went to, so a retry can tell it is gone.
+      expect((error as EngineUnavailableError).engineInstance).toBe((error as EngineUnavailableError).notSent ? undefined : before.instance);
     }
     await expect(l.submit(order(1_000))).rejects.toMatchObject({ code: 14, message: expect.stringContaining("nothing was sent") });
 
@@ -64,6 +67,7 @@ describe("EngineLink", () => {
     expect(ack.sequence).toBeGreaterThan(acknowledged.length > 0 ? acknowledged[acknowledged.length - 1]! : 1n);
     expect(states).toEqual(expect.arrayContaining(["ready", "down", "connecting"]));
     expect(second.address).toBe(first.address);
+    expect((await l.head()).instance).not.toBe(before.instance);
   });
 
   it("says why it is not ready when nothing listens", async () => {
@@ -76,7 +80,7 @@ describe("EngineLink", () => {
     const e = await engine();
     const states: LinkState[] = [];
     let attempts = 0;
-    let release = () => {};
+    let release: (() => void) | undefined;
     const l = new EngineLink({
       shard: "test",
       address: e.address,
@@ -90,12 +94,14 @@ describe("EngineLink", () => {
       },
     });
     cleanups.push(() => l.close());
-    await until(() => attempts >= 2, "a second prepare after the first one failed");
+    // Wait for the second prepare to have its definition acknowledged and to be holding the link
+    // in "preparing": releasing any earlier would release nothing.
+    await until(() => release !== undefined, "a second prepare, after the first one failed, to define its instrument");
     expect(attempts).toBe(2);
     const early = await l.submit(order(1)).catch((error: unknown) => error);
     expect(early).toBeInstanceOf(EngineUnavailableError);
     expect(early).toMatchObject({ notSent: true, message: expect.stringContaining("preparing") });
-    release();
+    release!();
     await l.ready();
     expect((await l.submit(order(2))).rejectReason).toBe(0);
     expect(states).toEqual(["down", "connecting", "ready"]);

@@ -25,6 +25,8 @@ export class EngineUnavailableError extends Error {
     message: string,
     /** True when the command certainly never reached the engine; false when it may have been applied. */
     readonly notSent: boolean,
+    /** For a command sent and not acknowledged: the engine process it went to (GetStats.instance_id). */
+    readonly engineInstance?: bigint,
   ) {
     super(message);
     this.name = "EngineUnavailableError";
@@ -58,9 +60,19 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
+/** Where an engine shard stands: its last sequence, the process that assigned it, and where that process started. */
+export interface EngineHead {
+  readonly sequence: bigint;
+  readonly instance: bigint;
+  /** The last sequence the process recovered at start: all an earlier process journaled. */
+  readonly startSequence: bigint;
+}
+
 export class EngineLink {
   private readonly client: EngineServiceClient;
   private stream: grpc.ClientDuplexStream<OrderFlowRequest, OrderFlowResponse> | undefined;
+  /** The engine process the stream talks to, learned before anything is sent on it. */
+  private streamInstance: bigint | undefined;
   private currentState: LinkState = "connecting";
   private nextCorrelation = 1n;
   private readonly waiting = new Map<bigint, Waiting>();
@@ -102,10 +114,17 @@ export class EngineLink {
   }
 
   /** The engine's last assigned sequence, asked now (GetStats); UNAVAILABLE when the engine cannot answer. */
-  lastSequence(timeoutMs = 2_000): Promise<bigint> {
+  async lastSequence(timeoutMs = 2_000): Promise<bigint> {
+    return (await this.head(timeoutMs)).sequence;
+  }
+
+  /** The engine's last assigned sequence and its process, asked now in one GetStats. */
+  head(timeoutMs = 2_000): Promise<EngineHead> {
     return new Promise((resolve, reject) =>
       this.client.getStats({}, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, stats) =>
-        error ? reject(new EngineUnavailableError(`engine shard ${this.options.shard} did not report its sequence: ${error.details || error.message}`, true)) : resolve(stats.lastSequence),
+        error
+          ? reject(new EngineUnavailableError(`engine shard ${this.options.shard} did not report its sequence: ${error.details || error.message}`, true))
+          : resolve({ sequence: stats.lastSequence, instance: stats.instanceId, startSequence: stats.startSequence }),
       ),
     );
   }
@@ -182,6 +201,25 @@ export class EngineLink {
     };
     stream.on("error", (error: grpc.ServiceError) => broken(`stream failed: ${error.details || error.message}`));
     stream.on("end", () => broken("the engine ended the stream"));
+    // Which process the stream reached, asked after it opened: one that still holds the port is
+    // the stream's, so a later answer naming another means this one is gone.
+    this.streamInstance = undefined;
+    this.head(5_000).then(
+      ({ instance }) => {
+        if (this.stream !== stream) return;
+        this.streamInstance = instance;
+        this.prepareStream(stream);
+      },
+      (error: Error) => {
+        if (this.stream !== stream) return;
+        this.stream = undefined;
+        stream.cancel();
+        this.lost(`the engine did not say which process it is: ${error.message}`);
+      },
+    );
+  }
+
+  private prepareStream(stream: grpc.ClientDuplexStream<OrderFlowRequest, OrderFlowResponse>): void {
     const { prepare } = this.options;
     if (!prepare) return this.becomeReady();
     this.preparing = true;
@@ -223,7 +261,7 @@ export class EngineLink {
     this.waiting.clear();
     for (const [correlationId, w] of waiting) {
       const notSent = unsent.has(correlationId);
-      w.reject(new EngineUnavailableError(notSent ? `engine shard ${this.options.shard} is unavailable; the command was not sent` : message, notSent));
+      w.reject(notSent ? new EngineUnavailableError(`engine shard ${this.options.shard} is unavailable; the command was not sent`, true) : new EngineUnavailableError(message, false, this.streamInstance));
     }
   }
 

@@ -52,7 +52,8 @@ const shards = (() => {
 const tls = serverTlsOf(config);
 // One set of credentials for every call to the engines (links, projection, market data).
 const engineCredentials = grpcChannelCredentials(clientTlsOf(config));
-const pool = createPostgresPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: "hft-order-service", logger });
+// Every statement of the service is short: one that waits 30 s is on a connection gone silent.
+const pool = createPostgresPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: "hft-order-service", logger, queryTimeoutMs: 30_000 });
 const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-order-service`, logger });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 const redis = createRedisClient({ url: config.REDIS_URL, logger });
@@ -111,6 +112,7 @@ const leadership = new Leadership({
           credentials: engineCredentials,
           pool,
           producer,
+          topics: { orders: config.PROJECTION_ORDERS_TOPIC, executions: config.PROJECTION_EXECUTIONS_TOPIC },
           logger,
           metrics,
           sequenceTraces,

@@ -70,7 +70,7 @@ export class OrderDesk {
       catalog: options.catalog,
       metrics: this.metrics,
       redis: options.redis,
-      engineSequence: (shard) => this.link(shard).lastSequence(),
+      engineHead: (shard) => this.link(shard).head(),
     });
     this.readRiskInputs = createRiskInputsReader(options.pool, this.metrics);
   }
@@ -124,8 +124,12 @@ export class OrderDesk {
           },
         });
       } catch (error) {
-        // Never sent: the key is free again, so a retry is a first attempt.
+        // Never sent: the key is free again, so a retry is a first attempt. Sent, not acknowledged:
+        // the claim names the engine process, so a retry knows when that one is gone.
         if (error instanceof EngineUnavailableError && error.notSent) await this.clientOrderIds.release(account, request.clientOrderId);
+        else if (error instanceof EngineUnavailableError && error.engineInstance !== undefined) {
+          await this.clientOrderIds.inDoubt(account, request.clientOrderId, error.engineInstance).catch(() => undefined); // unmarked, the claim goes stale as before
+        }
         throw error;
       }
       const order = orderFromAck(ack, request, account, instrument);
@@ -137,6 +141,7 @@ export class OrderDesk {
 
   cancel(identity: Identity, request: CancelOrderRequest): Promise<Order> {
     return this.measured("cancel", async () => {
+      refuseViewer(identity);
       const owner = await this.ownedOrder(identity, request.orderId);
       const ack = await this.submit("cancel", this.shardOf(request.orderId).name, {
         $case: "cancelOrder",
@@ -149,6 +154,7 @@ export class OrderDesk {
 
   replace(identity: Identity, request: ReplaceOrderRequest): Promise<Order> {
     return this.measured("replace", async () => {
+      refuseViewer(identity);
       const owner = await this.ownedOrder(identity, request.orderId);
       const instrument = await this.instrumentById(owner.instrument_id);
       const units = convert(() => ({
@@ -245,7 +251,7 @@ export class OrderDesk {
     if (name !== identity.account && identity.role !== "admin") {
       throw new OrderError(grpc.status.PERMISSION_DENIED, "NOT_ACCOUNT_OWNER", `${identity.account} may not act for account ${name}; only admins act for other accounts`);
     }
-    if (trading && identity.role === "viewer") throw new OrderError(grpc.status.PERMISSION_DENIED, "VIEWER_CANNOT_TRADE", `${identity.account} has the viewer role and cannot trade`);
+    if (trading) refuseViewer(identity);
     const account = await this.options.catalog.account(name);
     if (!account) throw new OrderError(grpc.status.NOT_FOUND, "UNKNOWN_ACCOUNT", `account ${name} does not exist`);
     if (trading && account.status !== "active") throw new OrderError(grpc.status.FAILED_PRECONDITION, "ACCOUNT_NOT_ACTIVE", `account ${name} is ${account.status}`);
@@ -421,4 +427,12 @@ function averagePrice(notionalTickLots: bigint, lots: bigint, tickSize: string):
   const scale = 18;
   const tickScaled = toUnits(tickSize, `0.${"0".repeat(scale - 1)}1`, "tick_size"); // tick size x 10^18
   return formatScaled((notionalTickLots * tickScaled) / lots, scale);
+}
+
+/**
+ * Viewers only read. Checked before the order is looked up, so a viewer is refused even its own
+ * orders (a trader demoted to viewer) on direct gRPC, as the gateway refuses it.
+ */
+function refuseViewer(identity: Identity): void {
+  if (identity.role === "viewer") throw new OrderError(grpc.status.PERMISSION_DENIED, "VIEWER_CANNOT_TRADE", `${identity.account} has the viewer role and cannot trade`);
 }

@@ -11,7 +11,7 @@
  * no more, and the stream ends with RESOURCE_EXHAUSTED (after what is buffered).
  */
 import * as grpc from "@grpc/grpc-js";
-import { type Identity, type Logger, violationsOfBytes } from "@hft/service-kit";
+import { type Identity, type Logger, violationsOfBytes, whenTokenExpires } from "@hft/service-kit";
 import { OrderEntryRequestSchema } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import {
   type Order,
@@ -47,6 +47,8 @@ export interface OrderStreamDeps {
 }
 
 const draining = () => new OrderError(grpc.status.UNAVAILABLE, "SERVICE_DRAINING", "the order service is shutting down; reconnect (with from_sequence to resume updates)");
+/** A stream lasts no longer than the token that opened it. */
+const tokenExpired = () => new OrderError(grpc.status.UNAUTHENTICATED, "TOKEN_EXPIRED", "the token that opened this stream expired; open it again with a fresh one (with from_sequence to resume updates)");
 
 /** Writes to `call` until the reader falls MAX_BUFFERED messages behind; then ends it. */
 function boundedWriter<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDuplexStream<unknown, T>, fail: (error: unknown) => void): (message: T) => boolean {
@@ -66,14 +68,24 @@ function boundedWriter<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.Ser
 export function streamOrderUpdatesHandler({ desk, feed, authenticate, fail, logger }: OrderStreamDeps): grpc.handleServerStreamingCall<StreamOrderUpdatesRequest, StreamOrderUpdatesResponse> {
   return (call) => {
     let unlisten = () => {};
-    call.on("cancelled", () => unlisten());
-    const failStream = (error: unknown) => {
+    let stopExpiry = () => {};
+    let ended = false;
+    const stop = () => {
+      ended = true;
       unlisten();
+      stopExpiry();
+    };
+    call.on("cancelled", stop);
+    const failStream = (error: unknown) => {
+      if (ended) return;
+      stop();
       if (error instanceof ReplayTooLongError) error = new OrderError(grpc.status.OUT_OF_RANGE, "REPLAY_TOO_LONG", error.message);
       fail(call, error);
     };
     void (async () => {
       const identity = await authenticate(call.metadata);
+      stopExpiry = whenTokenExpires(identity, () => failStream(tokenExpired()));
+      if (ended) return;
       const { fromSequence, symbol } = call.request;
       const account = await desk.readableAccount(identity, call.request.account);
       const write = boundedWriter(call, failStream);
@@ -89,7 +101,10 @@ export function streamOrderUpdatesHandler({ desk, feed, authenticate, fail, logg
         deliver: (updates) => (waiting ? waiting.push(...updates) : send(updates)),
         closed: () => failStream(draining()),
       });
-      if (call.cancelled) return unlisten();
+      if (ended) return unlisten();
+      // The headers now, not with the first update: they tell the client the stream is live (a
+      // quiet account may have no update for hours), so it can read the orders it already has.
+      call.sendMetadata(new grpc.Metadata());
       if (!waiting) return;
       const history = await feed.history(account.id, fromSequence);
       send(history.updates);
@@ -105,35 +120,42 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
     let unlisten = () => {};
     let inFlight = 0;
     let inputEnded = false;
-    let closing = false;
+    // Why the stream is closing (draining, the token expired): what is in flight is answered,
+    // nothing more is read, then the stream ends with it.
+    let closing: OrderError | undefined;
+    let stopExpiry = () => {};
     const identity = authenticate(call.metadata);
     const failStream = (error: unknown) => {
       unlisten();
+      stopExpiry();
       fail(call, error);
     };
     const write = boundedWriter(call, failStream);
     const finishIfDone = () => {
       if ((inputEnded || closing) && inFlight === 0 && !call.cancelled) {
         unlisten();
-        if (closing) fail(call, draining());
+        stopExpiry();
+        if (closing) fail(call, closing);
         else call.end();
       }
+    };
+    const close = (why: OrderError) => {
+      closing ??= why;
+      call.pause();
+      finishIfDone();
     };
     identity.then(
       (who) => {
         if (call.cancelled) return;
+        stopExpiry = whenTokenExpires(who, () => close(tokenExpired()));
+        if (closing) return;
         unlisten = feed.listen(who.account, {
           deliver: (updates) => {
             for (const { message } of updates) {
               if (!write({ requestId: 0n, result: message.order ? { $case: "order", value: message.order } : undefined, execution: message.execution })) return;
             }
           },
-          // Draining: what is in flight is answered, nothing more is read, then UNAVAILABLE.
-          closed: () => {
-            closing = true;
-            call.pause();
-            finishIfDone();
-          },
+          closed: () => close(draining()),
         });
       },
       failStream,
@@ -156,7 +178,7 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
     };
     call.on("data", (request: OrderEntryRequest) => {
       if (closing) {
-        const { code, reason, message } = draining();
+        const { code, reason, message } = closing;
         write({ requestId: request.requestId, result: { $case: "error", value: { code, reason, message } }, execution: undefined });
         return;
       }
@@ -184,6 +206,9 @@ export function orderEntryHandler({ desk, feed, authenticate, describe, fail, lo
       inputEnded = true;
       finishIfDone();
     });
-    call.on("cancelled", () => unlisten());
+    call.on("cancelled", () => {
+      unlisten();
+      stopExpiry();
+    });
   };
 }

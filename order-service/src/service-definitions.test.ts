@@ -27,6 +27,14 @@ describe("orderServiceDefinition", () => {
     expect(receivedBytes({ ...decoded })).toBeUndefined();
   });
 
+  it("hands bytes that do not decode on as a blank request with those bytes, for validation to refuse", () => {
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(() => OrderServiceService.placeOrder.requestDeserialize(garbage)).toThrow();
+    const decoded = orderServiceDefinition.placeOrder.requestDeserialize(garbage);
+    expect(decoded).toEqual({});
+    expect(receivedBytes(decoded)).toBe(garbage);
+  });
+
   it("keeps every method of the service, with its path", () => {
     expect(Object.keys(orderServiceDefinition).sort()).toEqual(Object.keys(OrderServiceService).sort());
     for (const [name, method] of Object.entries(orderServiceDefinition)) expect(method.path).toBe(OrderServiceService[name as keyof typeof OrderServiceService].path);

@@ -1,8 +1,9 @@
 /**
  * The gRPC definitions the order service serves: the generated ones with two changes that spare
  * it encoding work. Every request remembers the bytes it was decoded from, so protovalidate reads
- * those instead of an encoding of the decoded request; and the responses that carry orders are
- * written from the orders' kept encodings (encoded-messages.ts) rather than encoded again.
+ * those instead of an encoding of the decoded request (and refuses bytes that do not decode); and
+ * the responses that carry orders are written from the orders' kept encodings
+ * (encoded-messages.ts) rather than encoded again.
  */
 import { MarketDataServiceService } from "@hft/contract/grpc/hft/v1/market_data_service.js";
 import { OrderServiceService } from "@hft/contract/grpc/hft/v1/order_service.js";
@@ -22,7 +23,15 @@ function withReceivedBytes<D extends Record<string, { readonly requestDeserializ
       {
         ...method,
         requestDeserialize: (bytes: Buffer) => {
-          const request = method.requestDeserialize(bytes);
+          let request: object;
+          try {
+            request = method.requestDeserialize(bytes);
+          } catch {
+            // grpc-js answers a throwing deserializer INTERNAL. A blank request instead, still with
+            // its bytes: the handlers' first step, validating those bytes, refuses it as
+            // INVALID_ARGUMENT saying what is wrong with them.
+            request = {};
+          }
           received.set(request, bytes);
           return request;
         },

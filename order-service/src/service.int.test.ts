@@ -238,6 +238,34 @@ describe("OrderService over gRPC", () => {
     expect((await place(claimLongAgo)).status).toBe(OrderStatus.ORDER_STATUS_NEW);
   });
 
+  it("lets a retry take over at once a claim whose order went to an engine process since replaced, once the record shows it never arrived", async () => {
+    const aliceId = (await db.pool.query<{ account_id: string }>("SELECT account_id FROM accounts WHERE name = 'alice'")).rows[0]!.account_id;
+    const { instance } = await link.head();
+    const sameEngine = { ...limitOrder, clientOrderId: "in-doubt-same-engine", price: "10804" };
+    const goneEngine = { ...limitOrder, clientOrderId: "in-doubt-gone-engine", price: "10805" };
+    await db.pool.query(
+      `INSERT INTO idempotency_keys (account_id, client_order_id, request_hash, engine_instance)
+       VALUES ($1, 'in-doubt-same-engine', $2, $4), ($1, 'in-doubt-gone-engine', $3, $4 + 1)`,
+      [aliceId, requestHash(sameEngine, "alice"), requestHash(goneEngine, "alice"), instance.toString()],
+    );
+    // The process that took it still runs: the order may yet be sequenced, so it is still in flight.
+    await expect(place(sameEngine)).rejects.toMatchObject({ code: grpc.status.ABORTED, details: expect.stringContaining("no outcome yet") });
+    // That process is gone, but the record does not yet hold what this engine recovered at start
+    // (here: no checkpoint at all): the order may still show up.
+    const { rows: checkpoint } = await db.pool.query<{ last_sequence: string }>("DELETE FROM engine_checkpoints WHERE shard = 'default' RETURNING last_sequence");
+    await expect(place(goneEngine)).rejects.toMatchObject({ code: grpc.status.ABORTED, details: expect.stringContaining("has not caught up with engine shard default") });
+    await db.pool.query("INSERT INTO engine_checkpoints (shard, last_sequence) VALUES ('default', $1)", [checkpoint[0]!.last_sequence]);
+    // Two retries at once: one places the order, the other is told to retry (or gets the answer).
+    const answers = await Promise.allSettled([place(goneEngine), place(goneEngine)]);
+    const placed = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+    const refused = answers.flatMap((a) => (a.status === "rejected" ? [(a.reason as grpc.ServiceError).code] : []));
+    expect([new Set(placed.map((o) => o.orderId)).size, placed[0]?.status, refused.every((code) => code === grpc.status.ABORTED)]).toEqual([1, OrderStatus.ORDER_STATUS_NEW, true]);
+    await waitForProjection("in-doubt-gone-engine", "alice");
+    // One order, and its claim an ordinary answered one again.
+    const sql = "SELECT k.engine_instance, k.response IS NOT NULL AS answered, (SELECT count(*)::int FROM orders o WHERE o.client_order_id = k.client_order_id) AS orders";
+    expect((await db.pool.query(`${sql} FROM idempotency_keys k WHERE k.client_order_id = 'in-doubt-gone-engine'`)).rows).toEqual([{ engine_instance: null, answered: true, orders: 1 }]);
+  });
+
   it("cancels and replaces an open order", async () => {
     const order = await place({ clientOrderId: "amend-1", price: "10300", quantity: "0.005" });
     const replaced = await call<ReplaceOrderRequest, ReplaceOrderResponse>(client.replaceOrder, { orderId: order.orderId, price: "10350", quantity: "0.004" }, "alice");
@@ -461,6 +489,17 @@ describe("StreamOrderUpdates", () => {
     const forAdmin = collect<StreamOrderUpdatesResponse>(admin);
     expect((await forAdmin.next(1))[0]?.order?.account).toBe("dave");
     admin.cancel();
+  });
+
+  it("ends a stream, StreamOrderUpdates and OrderEntry alike, when the token that opened it expires", async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${await signDevToken({ account: "dave", role: "trader", hs256Secret: secret, issuer, audience, ttlSeconds: 2 })}`);
+    const updates = collect(client.streamOrderUpdates({ fromSequence: 0n, symbol: "", account: "" }, metadata));
+    const entry = collect(client.orderEntry(metadata));
+    for (const stream of [updates, entry]) {
+      const error = await stream.failed();
+      expect([grpc.status[error.code], error.metadata.get("hft-reason")[0]]).toEqual(["UNAUTHENTICATED", "TOKEN_EXPIRED"]);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { MetricsRegistry } from "@hft/service-kit";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { file_grpc_health_v1_health } from "@hft/contract/es/grpc/health/v1/health_pb.js";
-import { AuthError, type Identity, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, violationsOfBytes } from "@hft/service-kit";
+import { AuthError, type Identity, KeysUnavailableError, type Logger, ServerHealth, type TokenVerifier, addReflection, bearerToken, grpcServerMetrics, isPostgresUnreachable, violationsOfBytes } from "@hft/service-kit";
 import {
   CancelAllOrdersRequestSchema,
   CancelOrderRequestSchema,
@@ -61,6 +61,15 @@ export function describeError(error: unknown, logger: Logger): DescribedError {
   if (error instanceof OrderError) return { code: error.code, reason: error.reason, message: error.message };
   if (error instanceof EngineUnavailableError) return { code: grpc.status.UNAVAILABLE, reason: "ENGINE_UNAVAILABLE", message: error.message };
   if (error instanceof AuthError) return { code: grpc.status.UNAUTHENTICATED, reason: error.code, message: error.message };
+  if (error instanceof KeysUnavailableError) return { code: grpc.status.UNAVAILABLE, reason: "AUTH_KEYS_UNAVAILABLE", message: `the token could not be checked: ${error.message}; retry` };
+  if (isPostgresUnreachable(error)) {
+    logger.warn({ err: error }, "request failed: PostgreSQL out of reach");
+    return {
+      code: grpc.status.UNAVAILABLE,
+      reason: "DATABASE_UNAVAILABLE",
+      message: "the order record (PostgreSQL) is out of reach; an order may or may not have been placed: retry with the same client_order_id",
+    };
+  }
   logger.error({ err: error }, "request failed");
   return { code: grpc.status.INTERNAL, reason: "INTERNAL", message: "internal error; it has been logged" };
 }

@@ -11,6 +11,12 @@ export interface PostgresPoolOptions {
   /** `application_name` seen in pg_stat_activity. */
   readonly applicationName: string;
   readonly logger?: Logger;
+  /**
+   * The longest a query may wait for its answer, in ms; none by default. A connection that stops
+   * answering without being closed (a network that drops everything) otherwise holds its query,
+   * and whatever awaits it, forever.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 /**
@@ -24,10 +30,32 @@ export function createPostgresPool(options: PostgresPoolOptions): pg.Pool {
     application_name: options.applicationName,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
   });
   // An idle client that loses its connection emits here; without a listener it would crash the process.
   pool.on("error", (err) => options.logger?.warn({ err }, "idle PostgreSQL client failed"));
+  // A checked-out client has no listener of the pool's: one that loses its connection between two
+  // queries (PostgreSQL restarting while a transaction waits for Kafka, say) would emit an unhandled
+  // 'error' and end the process. With this one its next query fails instead, and the pool drops it
+  // on release.
+  pool.on("connect", (client) => client.on("error", (err) => options.logger?.warn({ err }, "PostgreSQL client lost its connection")));
   return pool;
+}
+
+/** SQLSTATEs and socket errors of a server that cannot be reached or dropped the session. */
+const UNREACHABLE_CODES = new Set(["57P01", "57P02", "57P03", "53300", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]);
+const UNREACHABLE_MESSAGES = /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Query read timeout/;
+
+/**
+ * Whether a PostgreSQL failure says the database was out of reach (down, restarting, the connection
+ * lost or not made in time) rather than that it refused the statement: worth a retry, answered as
+ * UNAVAILABLE rather than as an internal error. Covers SQLSTATE class 08, admin and crash
+ * shutdown, "cannot connect now" (starting up), too many connections, and pg's own socket errors.
+ */
+export function isPostgresUnreachable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === "string" && (code.startsWith("08") || UNREACHABLE_CODES.has(code))) return true;
+  return typeof message === "string" && UNREACHABLE_MESSAGES.test(message);
 }
 
 export interface RedisClientOptions extends Pick<RedisOptions, "lazyConnect" | "maxRetriesPerRequest"> {

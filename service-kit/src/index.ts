@@ -1,6 +1,6 @@
-export { AuthError, bearerToken, createTokenVerifier, signDevToken } from "./auth.js";
+export { AuthError, KeysUnavailableError, bearerToken, createTokenVerifier, signDevToken, whenTokenExpires } from "./auth.js";
 export type { AuthErrorCode, DevTokenOptions, Identity, Role, TokenVerifier, TokenVerifierOptions } from "./auth.js";
-export { createKafkaClient, createPostgresPool, createRedisClient, grpcChannelCredentials } from "./clients.js";
+export { createKafkaClient, createPostgresPool, createRedisClient, grpcChannelCredentials, isPostgresUnreachable } from "./clients.js";
 export type { KafkaClientOptions, PostgresPoolOptions, RedisClientOptions } from "./clients.js";
 export { ConfigError, developmentSecrets, env, kafkaConfig, loadConfig, loadConfigOrExit, postgresConfig, redisConfig, serviceConfig } from "./config.js";
 export type { ConfigOf, ConfigShape } from "./config.js";

@@ -3,7 +3,8 @@
  * field and rule that failed ("days: value must be less than or equal to 366; ..."), for an
  * INVALID_ARGUMENT message.
  */
-import { type DescMessage, type MessageShape, fromBinary } from "@bufbuild/protobuf";
+import { type DescMessage, type MessageShape, ScalarType, fromBinary } from "@bufbuild/protobuf";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { createValidator } from "@bufbuild/protovalidate";
 
 /**
@@ -52,5 +53,47 @@ export function violationsOf<Desc extends DescMessage>(schema: Desc, message: Me
  * ones enforced.
  */
 export function violationsOfBytes(schema: DescMessage, encoded: Uint8Array): string | undefined {
-  return violationsOf(schema, fromBinary(schema, encoded));
+  let message;
+  try {
+    message = fromBinary(schema, encoded);
+  } catch (error) {
+    const field = fieldNotUtf8(schema, encoded);
+    return field ? `${field}: not valid UTF-8` : `the request is not a well-formed ${schema.typeName}: ${(error as Error).message}`;
+  }
+  return violationsOf(schema, message);
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The dotted path of the first string field whose bytes are not UTF-8, or undefined: the decoder
+ * refuses such bytes without saying where they are. Bytes that do not parse end the search.
+ */
+function fieldNotUtf8(schema: DescMessage, encoded: Uint8Array, depth = 0): string | undefined {
+  const reader = new BinaryReader(encoded);
+  try {
+    while (reader.pos < reader.len) {
+      const [number, wireType] = reader.tag();
+      const field = schema.fields.find((f) => f.number === number);
+      if (wireType !== WireType.LengthDelimited || !field) {
+        reader.skip(wireType, number);
+        continue;
+      }
+      const bytes = reader.bytes();
+      const isString = (field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")) && field.scalar === ScalarType.STRING;
+      if (isString) {
+        try {
+          strictUtf8.decode(bytes);
+        } catch {
+          return field.name;
+        }
+      } else if ((field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message")) && depth < 32) {
+        const nested = fieldNotUtf8(field.message, bytes, depth + 1);
+        if (nested) return `${field.name}.${nested}`;
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }

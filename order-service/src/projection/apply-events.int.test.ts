@@ -101,19 +101,26 @@ function subscribeAll(until: bigint): Promise<SubscribeResponse[]> {
   });
 }
 
-async function project(db: TestDatabase, messages: readonly SubscribeResponse[], batchSizes: () => number): Promise<void> {
-  for (let at = 0; at < messages.length; ) {
-    const batch = messages.slice(at, at + batchSizes());
-    at += batch.length;
+/** Projects `messages` in batches; with `again`, each batch is applied a second time, as after a COMMIT whose answer was lost. */
+async function project(db: TestDatabase, messages: readonly SubscribeResponse[], batchSizes: () => number, again = false): Promise<void> {
+  const apply = async (batch: readonly SubscribeResponse[]) => {
     const client = await db.pool.connect();
     try {
       await client.query("BEGIN");
       const applied = await applyEvents(client, "default", batch);
-      expect(applied.skipped).toEqual([]);
       await client.query("COMMIT");
+      return applied;
     } finally {
       client.release();
     }
+  };
+  for (let at = 0; at < messages.length; ) {
+    const batch = messages.slice(at, at + batchSizes());
+    at += batch.length;
+    expect((await apply(batch)).skipped).toEqual([]);
+    if (!again) continue;
+    const repeated = await apply(batch);
+    expect([repeated.orders, repeated.executions, repeated.skipped, repeated.lastSequence]).toEqual([[], [], [], batch.at(-1)!.sequence]);
   }
 }
 
@@ -129,7 +136,7 @@ async function contents(db: TestDatabase): Promise<Record<string, unknown[]>> {
 }
 
 describe("applyEvents", () => {
-  it("leaves the same orders, executions and positions whether a batch holds one engine message or hundreds", async () => {
+  it("leaves the same orders, executions and positions whether a batch holds one engine message or hundreds, or comes twice", async () => {
     const pick = random(20_261_201);
     const session = new OrderFlowSession(engine.client.orderFlow());
     session.send([defineBtc(1n)]);
@@ -160,10 +167,13 @@ describe("applyEvents", () => {
 
     const oneByOne = await freshDatabase("apply_one");
     const batched = await freshDatabase("apply_many");
+    const repeated = await freshDatabase("apply_again");
     await project(oneByOne, messages, () => 1);
     await project(batched, messages, () => 1 + pick(400));
+    await project(repeated, messages, () => 1 + pick(400), true);
     const single = await contents(oneByOne);
     expect(await contents(batched)).toEqual(single);
+    expect(await contents(repeated)).toEqual(single);
 
     // And against the engine's events folded here, independently of SQL: filled lots per order
     // and net lots per account (lot size 0.0001 for BTC-USD).

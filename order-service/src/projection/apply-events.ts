@@ -171,9 +171,15 @@ interface ExecutionFold {
  * statements whatever the batch's size: new orders, changed orders, executions, positions (fills
  * applied one by one in event order inside PostgreSQL, since each depends on the one before),
  * checkpoint. The rows PostgreSQL returns are the state after the whole batch, as applying the
- * events one at a time would leave it.
+ * events one at a time would leave it. Sequences the checkpoint already holds are left out: a
+ * batch comes again after a COMMIT whose answer was lost (the connection reset as it committed),
+ * and its fills must not be counted twice.
  */
-export async function applyEvents(client: pg.ClientBase, shard: string, messages: readonly SubscribeResponse[]): Promise<AppliedBatch> {
+export async function applyEvents(client: pg.ClientBase, shard: string, received: readonly SubscribeResponse[]): Promise<AppliedBatch> {
+  // Locked, so that the check and the checkpoint's update are one step for whoever projects.
+  const { rows: checkpoint } = await client.query<{ last_sequence: string }>("SELECT last_sequence FROM engine_checkpoints WHERE shard = $1 FOR UPDATE", [shard]);
+  const committed = BigInt(checkpoint[0]?.last_sequence ?? 0);
+  const messages = received.filter((m) => m.sequence > committed);
   const folds = new Map<string, OrderFold>();
   const executions: ExecutionFold[] = [];
   const skipped: string[] = [];
@@ -312,7 +318,7 @@ export async function applyEvents(client: pg.ClientBase, shard: string, messages
   }
 
   const positions = recorded.length > 0 ? await positionsOf(client, recorded) : [];
-  const lastSequence = messages.length > 0 ? messages[messages.length - 1]!.sequence : 0n;
+  const lastSequence = messages.length > 0 ? messages[messages.length - 1]!.sequence : committed;
   if (messages.length > 0) {
     await client.query(
       `INSERT INTO engine_checkpoints (shard, last_sequence, updated_at) VALUES ($1, $2, now())

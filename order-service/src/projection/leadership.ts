@@ -56,7 +56,14 @@ export class Leadership {
     if (this.stopped) return;
     try {
       if (!this.client) {
-        const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: "hft-order-service-leader" });
+        // A heartbeat that gets no answer on a connection gone silent must count as lost, not hang:
+        // the lock's session may already be gone on the server, and another replica leading.
+        const client = new pg.Client({
+          connectionString: this.options.databaseUrl,
+          application_name: "hft-order-service-leader",
+          query_timeout: 2 * (this.options.heartbeatMs ?? 2_000),
+          connectionTimeoutMillis: 5_000,
+        });
         client.on("error", (error) => void this.dropped(client, error.message));
         client.on("end", () => void this.dropped(client, "connection closed"));
         await client.connect();

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Consumer, Producer } from "kafkajs";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaClient, createLogger, createMigrator, kafkaConfig, loadConfig } from "@hft/service-kit";
 import { type TestDatabase, createTestDatabase } from "@hft/service-kit/testing";
@@ -166,5 +167,39 @@ describe("Projector", () => {
       [`${shard}-%`],
     );
     expect(counts.rows[0]).toEqual({ orders: "510", distinct_sequences: "510" });
+  });
+  it("stops while a batch waits to be retried with PostgreSQL out of reach, and a successor projects it", async () => {
+    const shard = `shard-${randomUUID().slice(0, 8)}`;
+    const e = await engine({ args: ["--first-order-id=2000000"] });
+    // The pool as the projector sees it: connections refused while `down`, as during a restart.
+    let down = false;
+    let refused = 0;
+    const pool = new Proxy(db.pool, {
+      get(target, key) {
+        if (key === "connect" && down) {
+          return () => (refused++, Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })));
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as pg.Pool;
+    const projector = new Projector({ shard, engineAddress: e.address, pool, producer, logger });
+    await projector.start();
+    down = true;
+    const session = new OrderFlowSession(e.client.orderFlow());
+    session.send([defineBtc(1n), limit(2n, { account: 1n, side: Side.SIDE_BUY, price: 1_000_000n, quantity: 1n, clientOrderId: `${shard}-1` })]);
+    await session.waitForAcks(2);
+    await until(() => refused >= 2, "the batch to fail and be retried");
+
+    // Before the fix stop() waited on the retry's timer, which it had cleared itself: it never returned.
+    const stopped = await Promise.race([projector.stop().then(() => "stopped"), new Promise((resolve) => setTimeout(() => resolve("still stopping after 10 s"), 10_000))]);
+    expect(stopped).toBe("stopped");
+    expect(projector.appliedSequence).toBe(0n);
+
+    down = false;
+    const successor = new Projector({ shard, engineAddress: e.address, pool: db.pool, producer, logger });
+    await successor.start();
+    cleanups.push(() => successor.stop());
+    expect(await successor.caughtUp(2n, 30_000), "both sequences applied by the successor").toBe(true);
   });
 });

@@ -21,11 +21,11 @@ import type { OrderMetrics } from "../metrics.js";
 import type { SequenceTraces } from "../sequence-traces.js";
 import { type AppliedBatch, applyEvents, readCheckpoint } from "./apply-events.js";
 import { type Names, executionMessage, orderMessage } from "./records.js";
+import { EXECUTIONS_TOPIC, ORDERS_TOPIC } from "../config.js";
 
 const tracer = trace.getTracer("hft-order-service");
 
-export const ORDERS_TOPIC = "hft.orders.v1";
-export const EXECUTIONS_TOPIC = "hft.executions.v1";
+export { EXECUTIONS_TOPIC, ORDERS_TOPIC };
 
 export interface ProjectorOptions {
   readonly shard: string;
@@ -35,6 +35,8 @@ export interface ProjectorOptions {
   readonly pool: pg.Pool;
   readonly producer: Producer;
   readonly logger: Logger;
+  /** Where orders and executions are published; ORDERS_TOPIC and EXECUTIONS_TOPIC by default. */
+  readonly topics?: { readonly orders: string; readonly executions: string };
   /** Most sequences per transaction. */
   readonly maxBatch?: number;
   /** Times the batch transactions and the Kafka publish, and reports the lag. */
@@ -53,7 +55,9 @@ export class Projector {
   private received = 0n;
   private flushing: Promise<void> | undefined;
   private stopped = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
+  /** Ends the wait before a failed batch is tried again (stop() must not wait on a timer it cleared). */
+  private endRetryWait: (() => void) | undefined;
   private readonly symbols = new Map<number, string>();
   private readonly accounts = new Map<string, string>();
   private caughtUpWaiters: { sequence: bigint; settle: (reached: boolean) => void }[] = [];
@@ -105,7 +109,8 @@ export class Projector {
   /** Stops reading, commits what was received, and closes the engine connection. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
+    clearTimeout(this.resubscribeTimer);
+    this.endRetryWait?.();
     this.stream?.cancel();
     this.stream = undefined;
     await this.flushing;
@@ -142,7 +147,7 @@ export class Projector {
     this.options.logger.warn({ shard: this.options.shard, reason, applied: this.applied.toString() }, "projection stream lost; resubscribing");
     void (this.flushing ?? Promise.resolve()).then(() => {
       this.buffer = [];
-      this.retryTimer = setTimeout(() => this.subscribe(), 200);
+      this.resubscribeTimer = setTimeout(() => this.subscribe(), 200);
     });
   }
 
@@ -198,8 +203,12 @@ export class Projector {
     this.buffer.unshift(...batch);
     this.stream?.pause();
     this.flushing = new Promise<void>((resolve) => {
-      this.retryTimer = setTimeout(resolve, 500);
-    }).then(() => (this.stopped ? undefined : this.flush()));
+      const timer = setTimeout(resolve, 500);
+      this.endRetryWait = () => (clearTimeout(timer), resolve());
+    }).then(() => {
+      this.endRetryWait = undefined;
+      return this.stopped ? undefined : this.flush();
+    });
   }
 
   private async publish(applied: AppliedBatch, names: Names): Promise<void> {
@@ -220,21 +229,22 @@ export class Projector {
       "content-type": "application/protobuf",
       ...traceOf(topic, sequence),
     });
+    const { orders, executions } = this.options.topics ?? { orders: ORDERS_TOPIC, executions: EXECUTIONS_TOPIC };
     const topicMessages = [
       {
-        topic: ORDERS_TOPIC,
+        topic: orders,
         messages: applied.orders.map((row) => ({
           key: row.account_id,
           value: asBuffer(encodedOrder(orderMessage(row, names))),
-          headers: { ...headers(ORDERS_TOPIC, row.last_sequence), "proto-message": "hft.v1.Order" },
+          headers: { ...headers(orders, row.last_sequence), "proto-message": "hft.v1.Order" },
         })),
       },
       {
-        topic: EXECUTIONS_TOPIC,
+        topic: executions,
         messages: applied.executions.map((row) => ({
           key: row.account_id,
           value: asBuffer(encodedExecution(executionMessage(row, clientOrderIds.get(row.order_id) ?? "", names))),
-          headers: { ...headers(EXECUTIONS_TOPIC, row.sequence), "proto-message": "hft.v1.Execution" },
+          headers: { ...headers(executions, row.sequence), "proto-message": "hft.v1.Execution" },
         })),
       },
     ].filter((t) => t.messages.length > 0);

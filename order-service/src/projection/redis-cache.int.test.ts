@@ -20,7 +20,7 @@ const logger = createLogger({ service: "redis-cache-test", level: "error" });
 const SHARD = "default";
 // Keys of its own: other test files use the same Redis.
 const prefix = `hft-test:${process.pid}:${Date.now()}:`;
-const admin: Identity = { account: "admin", role: "admin" };
+const admin: Identity = { account: "admin", role: "admin", expiresAtMs: Date.now() + 3_600_000 };
 
 let db: TestDatabase;
 let engine: EngineProcess;

@@ -37,7 +37,18 @@ export async function createTestDatabase(prefix = "test"): Promise<TestDatabase>
       const cleanup = new pg.Client({ connectionString: DATABASE_URL });
       await cleanup.connect();
       try {
-        await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            break;
+          } catch (error) {
+            // FORCE cannot end another role's session in the database (42501), such as an
+            // autovacuum worker's, which runs as the bootstrap superuser: it ends by itself, so
+            // wait for it, boundedly.
+            if ((error as { code?: string }).code !== "42501" || attempt === 50) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
       } finally {
         await cleanup.end();
       }
