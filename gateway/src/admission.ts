@@ -1,7 +1,7 @@
 import { type DescMethod } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import { AuthError, type Identity, type TokenVerifier, bearerToken } from "@hft/service-kit";
+import { AuthError, type Identity, KeysUnavailableError, type TokenVerifier, bearerToken } from "@hft/service-kit";
 import { GatewayError } from "./gateway-error.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type RateDecision, type RateLimiter, rateLimitHeaders } from "./rate-limiter.js";
@@ -45,6 +45,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
     try {
       identity = await options.verify(token);
     } catch (error) {
+      if (error instanceof KeysUnavailableError) throw new GatewayError(Code.Unavailable, "AUTH_KEYS_UNAVAILABLE", `the token could not be checked: ${error.message}; retry`);
       if (!(error instanceof AuthError)) throw error;
       refusal = error;
     }

@@ -2,6 +2,7 @@
  * The gateway's configuration: the shared service and Redis variables plus its own, validated once
  * at start by `loadConfig` (a bad value stops the process naming it).
  */
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { type ConfigOf, type ConfigShape, env, redisConfig, serviceConfig, tlsClientConfig, tlsServerConfig } from "@hft/service-kit";
 
@@ -35,10 +36,19 @@ export const gatewayConfigShape = {
   GATEWAY_MAX_BODY_BYTES: env.int(1_024, 64 << 20).default(1 << 20),
   // Longest deadline forwarded to a backend (a client asking for more gets this): 5 min.
   GATEWAY_MAX_TIMEOUT_MS: env.int(100, 3_600_000).default(300_000),
+  // Slow clients (slowloris): a request's headers complete (also the TLS handshake and an HTTP/2
+  // session's first stream), a whole request received with its body (not a streaming RPC's), and
+  // how long an idle keep-alive connection stays open. Past them: 408, or the connection closed.
+  GATEWAY_HEADERS_TIMEOUT_MS: env.int(100, 600_000).default(10_000), // 10 s
+  GATEWAY_REQUEST_TIMEOUT_MS: env.int(100, 3_600_000).default(30_000), // 30 s
+  GATEWAY_KEEP_ALIVE_TIMEOUT_MS: env.int(100, 3_600_000).default(65_000), // 65 s
   // WebSocket: ping interval (a client that misses one pong is dropped) and the most bytes
   // buffered for one slow client before it is dropped (1 MiB).
   GATEWAY_WS_HEARTBEAT_MS: env.int(100, 600_000).default(15_000), // 15 s
   GATEWAY_WS_MAX_BUFFERED_BYTES: env.int(1_024, 256 << 20).default(1 << 20),
+  // The web console's build (`npm run build -w @hft/console`), served at /; read at the first
+  // request that finds its index.html, so a rebuild is served after a restart.
+  GATEWAY_CONSOLE_DIR: env.text().default(fileURLToPath(new URL("../../console/dist", import.meta.url))),
   // Prefix of the gateway's Redis keys (rate-limit windows), shared by every gateway replica.
   GATEWAY_REDIS_KEY_PREFIX: env.text().default("hft:gateway:"),
   AUTH_ISSUER: env.text(),

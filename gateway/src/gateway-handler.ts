@@ -8,6 +8,7 @@ import type { Identity, Logger, TokenVerifier } from "@hft/service-kit";
 import { bearerToken } from "@hft/service-kit";
 import type { Admission } from "./admission.js";
 import type { BackendRoutes } from "./backends.js";
+import { consoleRouteOf, createConsoleAssets } from "./console-assets.js";
 import { createCors } from "./cors.js";
 import { createDocsViewer } from "./docs-viewer.js";
 import { requestIdOf, traceparentOf } from "./forwarded-metadata.js";
@@ -34,6 +35,8 @@ export interface GatewayHandlerOptions {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly corsOrigins: readonly string[];
+  /** The web console's build, served at / (GATEWAY_CONSOLE_DIR). */
+  readonly consoleDir: string;
   readonly maxBodyBytes: number;
   readonly maxTimeoutMs: number;
   /** Aborted on shutdown: streams in progress end (UNAVAILABLE for RPC clients). */
@@ -42,13 +45,15 @@ export interface GatewayHandlerOptions {
 
 /**
  * The gateway's request listener, the same for HTTP/1.1 and HTTP/2: request id, trace context and
- * security headers on everything, CORS, then by path: probes, metrics, the API documents, REST
- * under /api/, and Connect/gRPC/gRPC-Web for /<service>/<method>. Anything else is a 404.
+ * security headers on everything, CORS, then by path: probes, metrics, the API documents, the web
+ * console (/, /assets/), REST under /api/, and Connect/gRPC/gRPC-Web for /<service>/<method>.
+ * Anything else is a 404.
  */
 export function createGatewayHandler(options: GatewayHandlerOptions) {
   const { metrics, logger } = options;
   const cors = createCors({ origins: options.corsOrigins });
   const serveDocs = createDocsViewer();
+  const serveConsole = createConsoleAssets(options.consoleDir);
   const handleRest = createRestHandler({ ...options, router: options.restRouter });
   const rpcPaths = new Set(options.services.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`)));
   const openApiText = JSON.stringify(options.openApi);
@@ -81,6 +86,8 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
   function labelOf(method: string, path: string): string {
     if (fixedPaths.has(path)) return path;
     if (path.startsWith("/docs/")) return "/docs";
+    const consoleRoute = consoleRouteOf(path);
+    if (consoleRoute) return consoleRoute;
     if (path.startsWith("/api/")) {
       const match = options.restRouter.match(method, path);
       return match.kind === "found" ? `${match.route.httpMethod} ${match.route.template.source}` : "unmatched";
@@ -117,6 +124,9 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
     if (get && (path === "/docs" || path.startsWith("/docs/"))) {
       if (await serveDocs(path, res)) return;
     }
+    if (get && consoleRouteOf(path)) {
+      if (await serveConsole(path, res)) return;
+    }
     if (path.startsWith("/api/")) return handleRest(req, res, url);
     (binaryProtobuf.test(String(req.headers["content-type"] ?? "")) ? bytesRpc : typedRpc)(req, res);
   }
@@ -134,7 +144,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions) {
       writeError(res, new GatewayError(Code.InvalidArgument, "MALFORMED_URL", `the request target "${req.url}" is not a valid path`));
       return;
     }
-    setSecurityHeaders(res, url.pathname === "/docs" || url.pathname === "/docs/");
+    setSecurityHeaders(res, url.pathname);
     const routeLabel = labelOf(req.method ?? "GET", url.pathname);
     // The gateway's span of the request, under the caller's trace when it sent one; the backends
     // continue it through the forwarded traceparent.

@@ -12,7 +12,7 @@ import { GatewayMetrics } from "./metrics.js";
 import { startOnePortServer } from "./one-port-server.js";
 import { generateOpenApi } from "./openapi.js";
 import { createProbes } from "./probes.js";
-import { publicServices } from "./public-services.js";
+import { isRequestStreamPath, publicServices } from "./public-services.js";
 import { createRateLimiter } from "./rate-limiter.js";
 import { createRestRouter, restRoutesOf } from "./rest-routes.js";
 import { createWebSocketHub } from "./websocket-hub.js";
@@ -78,12 +78,23 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     metrics,
     logger,
     corsOrigins: config.GATEWAY_CORS_ORIGINS,
+    consoleDir: config.GATEWAY_CONSOLE_DIR,
     maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
     maxTimeoutMs: config.GATEWAY_MAX_TIMEOUT_MS,
     shutdownSignal: shutdown.signal,
   });
   const tls = serverTlsOf(config);
-  const server = await startOnePortServer({ listen: config.GATEWAY_LISTEN, handler, onUpgrade: hub.handleUpgrade, tls });
+  if (config.GATEWAY_HEADERS_TIMEOUT_MS > config.GATEWAY_REQUEST_TIMEOUT_MS) {
+    throw new Error(`GATEWAY_HEADERS_TIMEOUT_MS (${config.GATEWAY_HEADERS_TIMEOUT_MS}) must not be longer than GATEWAY_REQUEST_TIMEOUT_MS (${config.GATEWAY_REQUEST_TIMEOUT_MS})`);
+  }
+  const server = await startOnePortServer({
+    listen: config.GATEWAY_LISTEN,
+    handler,
+    onUpgrade: hub.handleUpgrade,
+    tls,
+    timeouts: { headersMs: config.GATEWAY_HEADERS_TIMEOUT_MS, requestMs: config.GATEWAY_REQUEST_TIMEOUT_MS, keepAliveMs: config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS },
+    streamsRequestBody: isRequestStreamPath,
+  });
   return {
     address: server.address,
     tls: tls !== undefined,

@@ -12,6 +12,7 @@ export class GatewayMetrics {
   readonly rateLimitDegraded: Counter;
   readonly wsConnections: Gauge;
   readonly wsDropped: Counter<"reason">;
+  readonly wsMarketFeeds: Gauge;
 
   constructor(registry: MetricsRegistry) {
     this.httpDuration = new Histogram({
@@ -38,5 +39,10 @@ export class GatewayMetrics {
     });
     this.wsConnections = new Gauge({ name: "hft_gateway_websocket_connections", help: "Open WebSocket connections on /ws.", registers: [registry] });
     this.wsDropped = new Counter({ name: "hft_gateway_websocket_dropped_total", help: "WebSocket connections closed by the gateway, by reason.", labelNames: ["reason"], registers: [registry] });
+    this.wsMarketFeeds = new Gauge({
+      name: "hft_gateway_websocket_market_feeds",
+      help: "Market data streams from the order service shared by the /ws subscribers: one per symbol and set of channels.",
+      registers: [registry],
+    });
   }
 }

@@ -16,6 +16,23 @@ export interface OnePortServer {
   close(): Promise<void>;
 }
 
+/** How long a client may take, so slow or stalled clients (slowloris) cannot hold connections. */
+export interface ServerTimeouts {
+  /**
+   * A request's headers complete, from the connection's start or the end of the previous request;
+   * also the TLS handshake and the first bytes that choose the protocol, and an HTTP/2 session's
+   * first stream.
+   */
+  readonly headersMs: number;
+  /** A whole request received, body included (not the body of a streaming RPC on HTTP/2). */
+  readonly requestMs: number;
+  /** An idle HTTP/1.1 keep-alive connection, or an HTTP/2 session without an open stream. */
+  readonly keepAliveMs: number;
+}
+
+/** 10 s for headers, 30 s for a whole request, 65 s of idle keep-alive (past the 60 s of common load balancers). */
+export const defaultServerTimeouts: ServerTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 };
+
 export interface OnePortServerOptions {
   readonly listen: string;
   readonly handler: (req: HttpRequest, res: HttpResponse) => void;
@@ -24,6 +41,10 @@ export interface OnePortServerOptions {
   readonly maxHeaderBytes?: number;
   /** Serve TLS with this certificate instead of cleartext; clients present none. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Default {@link defaultServerTimeouts}; `headersMs` may not exceed `requestMs` (Node refuses it). */
+  readonly timeouts?: ServerTimeouts;
+  /** Whether the request at `path` streams its body (client and bidi streaming RPCs), so no request timeout holds it. */
+  readonly streamsRequestBody?: (path: string) => boolean;
 }
 
 /**
@@ -33,9 +54,29 @@ export interface OnePortServerOptions {
  * else to the HTTP/1.1 server, both getting the native socket (no JavaScript stream in between).
  * With TLS (1.2 at least), ALPN decides instead: `h2` to the HTTP/2 server, `http/1.1` or none to
  * the HTTP/1.1 server. Both servers share one request listener.
+ *
+ * Every stage is bounded by {@link ServerTimeouts}: the first bytes or the TLS handshake, HTTP/1.1
+ * headers and requests (Node's own timeouts, answered 408 and closed), HTTP/2 sessions that open no
+ * stream, HTTP/2 requests whose body does not arrive in time (408, then the stream is reset), and
+ * idle connections of both.
  */
 export async function startOnePortServer(options: OnePortServerOptions): Promise<OnePortServer> {
-  const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, keepAliveTimeout: 65_000 }, options.handler);
+  const timeouts = options.timeouts ?? defaultServerTimeouts;
+  const h1 = http.createServer(
+    {
+      maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // How often those two are checked: Node's 30 s would let a request run that much past them.
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+    },
+    options.handler,
+  );
+  // Connections reach h1 as "connection" events, never through its own listen(), and Node starts
+  // tracking connections for headersTimeout and requestTimeout on "listening": without this they
+  // would never fire.
+  h1.emit("listening");
   const h2 = http2.createServer({ maxSessionMemory: 32 }, options.handler);
   if (options.onUpgrade) h1.on("upgrade", options.onUpgrade);
   // While draining, each HTTP/1.1 answer closes its connection, so keep-alive clients go
@@ -51,6 +92,7 @@ export async function startOnePortServer(options: OnePortServerOptions): Promise
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     session.on("error", () => session.destroy());
+    boundSession(session, timeouts, options.streamsRequestBody ?? (() => false));
   });
 
   const track = (socket: net.Socket) => {
@@ -58,7 +100,7 @@ export async function startOnePortServer(options: OnePortServerOptions): Promise
     socket.once("close", () => sockets.delete(socket));
     socket.setNoDelay(true);
   };
-  const tcp = options.tls ? createTlsListener(options.tls, h1, h2, track) : createSniffingListener(h1, h2, track);
+  const tcp = options.tls ? createTlsListener(options.tls, h1, h2, track, timeouts.headersMs) : createSniffingListener(h1, h2, track, timeouts.headersMs);
 
   const separator = options.listen.lastIndexOf(":");
   const host = options.listen.slice(0, separator).replace(/^\[(.*)\]$/, "$1");
@@ -85,36 +127,83 @@ export async function startOnePortServer(options: OnePortServerOptions): Promise
       force.unref();
       await closed;
       clearTimeout(force);
+      // Ends h1's connection checks; its refusal (it never listened) is expected.
+      h1.close(() => undefined);
     },
   };
 }
 
+/**
+ * Holds an HTTP/2 session to `timeouts`: destroyed when its first stream has not started within
+ * the headers timeout, closed (GOAWAY) after the keep-alive timeout without an open stream; and each
+ * stream whose request does not stream its body answered 408 and reset when that body has not
+ * arrived within the request timeout. Quiet response streams are never cut.
+ */
+function boundSession(session: http2.ServerHttp2Session, timeouts: ServerTimeouts, streamsRequestBody: (path: string) => boolean): void {
+  let openStreams = 0;
+  let idle = setTimeout(() => session.destroy(), timeouts.headersMs);
+  session.once("close", () => clearTimeout(idle));
+  session.on("stream", (stream, headers) => {
+    openStreams += 1;
+    clearTimeout(idle);
+    const path = String(headers[":path"] ?? "").split("?")[0] ?? "";
+    // A request without a body (END_STREAM on its headers) is complete; a streaming one is never held to the deadline.
+    const deadline = stream.endAfterHeaders || streamsRequestBody(path) ? undefined : setTimeout(() => cutSlowRequest(stream), timeouts.requestMs);
+    if (deadline) stream.once("end", () => clearTimeout(deadline));
+    stream.once("close", () => {
+      clearTimeout(deadline);
+      openStreams -= 1;
+      if (openStreams === 0 && !session.closed && !session.destroyed) idle = setTimeout(() => session.close(), timeouts.keepAliveMs);
+    });
+  });
+}
+
+function cutSlowRequest(stream: http2.ServerHttp2Stream): void {
+  if (stream.destroyed) return;
+  if (!stream.headersSent) stream.respond({ ":status": 408, "content-length": "0" }, { endStream: true });
+  stream.close(http2.constants.NGHTTP2_CANCEL);
+}
+
 /** A TLS listener handing each connection to the server of the protocol ALPN chose. */
-function createTlsListener(material: { readonly cert: Buffer; readonly key: Buffer }, h1: http.Server, h2: http2.Http2Server, track: (socket: net.Socket) => void): tls.Server {
-  const listener = tls.createServer({ cert: material.cert, key: material.key, minVersion: minTlsVersion, ALPNProtocols: ["h2", "http/1.1"] }, (secure) => {
+function createTlsListener(
+  material: { readonly cert: Buffer; readonly key: Buffer },
+  h1: http.Server,
+  h2: http2.Http2Server,
+  track: (socket: net.Socket) => void,
+  handshakeTimeoutMs: number,
+): tls.Server {
+  const options: tls.TlsOptions = { cert: material.cert, key: material.key, minVersion: minTlsVersion, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: handshakeTimeoutMs };
+  const listener = tls.createServer(options, (secure) => {
     secure.on("error", () => secure.destroy());
     (secure.alpnProtocol === "h2" ? h2 : h1).emit("connection", secure);
   });
   // The TCP sockets under the TLS ones: Nagle off, and cut at the end of the shutdown grace.
   listener.on("connection", track);
+  // A failed or timed-out handshake is only reported: Node leaves the socket open unless it is destroyed here.
+  listener.on("tlsClientError", (_error, socket) => socket.destroy());
   return listener;
 }
 
-/** A cleartext listener handing each connection to the server its first bytes ask for. */
-function createSniffingListener(h1: http.Server, h2: http2.Http2Server, track: (socket: net.Socket) => void): net.Server {
+/** A cleartext listener handing each connection to the server its first bytes ask for, if they come within `firstBytesMs`. */
+function createSniffingListener(h1: http.Server, h2: http2.Http2Server, track: (socket: net.Socket) => void, firstBytesMs: number): net.Server {
   return net.createServer((socket) => {
     track(socket);
-    // Peek without taking: read what has arrived, give it back, and hand the socket over once
-    // the bytes decide. Both servers then read those bytes again from the socket's buffer (the
-    // HTTP/2 session takes them from there before reading the handle itself).
+    const stalled = () => socket.destroy();
+    socket.setTimeout(firstBytesMs, stalled);
+    // Take what has arrived until the bytes decide, then give it all back and hand the socket
+    // over: both servers read those bytes again from the socket's buffer (the HTTP/2 session takes
+    // them from there before reading the handle itself). Nothing is given back before that: an
+    // unshift emits "readable" again, so a prefix of the preface ("PRI") would spin forever.
+    let head = Buffer.alloc(0);
     const decide = () => {
-      const head = socket.read() as Buffer | null;
-      if (head === null) return;
-      socket.unshift(head);
+      for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) head = Buffer.concat([head, chunk]);
+      if (head.length === 0) return;
       const compared = Math.min(head.length, preface.length);
       const isH2 = head.subarray(0, compared).equals(preface.subarray(0, compared));
       if (isH2 && head.length < preface.length) return; // a prefix of the preface: wait for more
       socket.off("readable", decide);
+      socket.setTimeout(0, stalled);
+      socket.unshift(head);
       (isH2 ? h2 : h1).emit("connection", socket);
     };
     socket.on("readable", decide);

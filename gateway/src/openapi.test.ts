@@ -27,4 +27,11 @@ describe("generateOpenApi", () => {
     const daily = document.paths["/api/analytics/daily-pnl"]!.get!;
     expect(daily.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(["query:days", "query:account"]);
   });
+
+  it("documents an enum by name and by number, and a body as optional, as the transcoder reads them", () => {
+    const schemas = (document as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
+    expect(schemas["hft.v1.Side"]).toMatchObject({ anyOf: [{ type: "string", enum: ["SIDE_UNSPECIFIED", "SIDE_BUY", "SIDE_SELL"] }, { type: "integer", enum: [0, 1, 2] }] });
+    const cancelAll = document.paths["/api/v1/orders:cancelAll"]!.post! as unknown as { requestBody: { required: boolean } };
+    expect(cancelAll.requestBody.required).toBe(false);
+  });
 });

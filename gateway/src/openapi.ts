@@ -75,8 +75,17 @@ export interface OpenApiOptions {
 export function generateOpenApi(routes: readonly RestRoute[], options: OpenApiOptions): Json {
   const schemas: Record<string, Json> = { Error: errorSchema };
 
+  // Proto3 JSON writes an enum's name and reads its name or its number: both are documented.
   function enumRef(desc: DescEnum): Json {
-    if (!schemas[desc.typeName]) schemas[desc.typeName] = { type: "string", enum: desc.values.map((v) => v.name) };
+    if (!schemas[desc.typeName]) {
+      schemas[desc.typeName] = {
+        description: "The value's name; a request may give its number instead.",
+        anyOf: [
+          { type: "string", enum: desc.values.map((v) => v.name) },
+          { type: "integer", enum: desc.values.map((v) => v.number) },
+        ],
+      };
+    }
     return { $ref: `#/components/schemas/${desc.typeName}` };
   }
   function messageRef(desc: DescMessage): Json {
@@ -152,7 +161,8 @@ export function generateOpenApi(routes: readonly RestRoute[], options: OpenApiOp
     };
     if (route.body !== undefined) {
       const schema = route.body === "*" ? messageRef(method.input) : fieldSchema(method.input.fields.find((f) => f.name === route.body)!);
-      operation.requestBody = { required: true, content: { "application/json": { schema } } };
+      // Optional, as the transcoder reads it: no body leaves every field it binds at its default.
+      operation.requestBody = { required: false, content: { "application/json": { schema } } };
     }
     (paths[path] ??= {})[route.httpMethod.toLowerCase()] = operation;
   }

@@ -2,7 +2,24 @@ import { describe, expect, it } from "vitest";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GetOrderResponseSchema, OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import { OrderStatus } from "@hft/contract/es/hft/v1/types_pb.js";
-import { forwardedMethod } from "./rpc-proxy.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "@hft/service-kit";
+import { clientErrorOf, forwardedMethod } from "./rpc-proxy.js";
+
+describe("clientErrorOf", () => {
+  const logger = { error: () => undefined } as unknown as Logger;
+
+  it("passes a backend's refusal through with its code, message and reason", () => {
+    const refused = clientErrorOf(new ConnectError("order 7 is no longer open", Code.FailedPrecondition, { "hft-reason": "ORDER_NOT_OPEN" }), logger);
+    expect([refused.code, refused.rawMessage, refused.metadata.get("hft-reason")]).toEqual([Code.FailedPrecondition, "order 7 is no longer open", "ORDER_NOT_OPEN"]);
+  });
+
+  it("answers a call the backend's connection dropped (stream reset with CANCEL) as UNAVAILABLE, to be retried", () => {
+    const dropped = clientErrorOf(new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled), logger);
+    expect([dropped.code, dropped.metadata.get("hft-reason")]).toEqual([Code.Unavailable, "BACKEND_DROPPED_CALL"]);
+    expect(dropped.rawMessage).toContain("may or may not have been applied");
+  });
+});
 
 describe("forwardedMethod", () => {
   const getOrder = OrderService.method.getOrder;

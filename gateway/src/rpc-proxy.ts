@@ -25,10 +25,15 @@ export interface RpcProxyOptions {
 /**
  * A backend failure as the client sees it: the backend's code, message and details untouched, and
  * its application metadata (`hft-reason`); anything that is not a ConnectError is a gateway bug,
- * logged and answered INTERNAL without detail.
+ * logged and answered INTERNAL without detail. A call the backend's connection dropped (its HTTP/2
+ * stream reset with CANCEL, as when the backend process dies) is UNAVAILABLE, not CANCELED: the
+ * client cancelled nothing, and UNAVAILABLE tells it to retry.
  */
 export function clientErrorOf(error: unknown, logger: Logger): ConnectError {
   if (error instanceof GatewayError) return error.toConnectError();
+  if (error instanceof ConnectError && error.code === Code.Canceled) {
+    return new ConnectError(`the backend dropped the call before answering (${error.rawMessage}); it may or may not have been applied: retry`, Code.Unavailable, { "hft-reason": "BACKEND_DROPPED_CALL" });
+  }
   if (error instanceof ConnectError) {
     const metadata = new Headers();
     copyApplicationHeaders(error.metadata, metadata);

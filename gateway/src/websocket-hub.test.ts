@@ -28,7 +28,7 @@ async function hubWith(maxBufferedBytes: number) {
     }),
   );
   const backends = { backendOf: () => ({ transport }), services: [], close() {} } as unknown as BackendRoutes;
-  const admit: Admission = async () => ({ identity: { account: "alice", role: "trader" }, token: "t", rate: { allowed: true, limit: 1, remaining: 1, resetMs: 1, degraded: false }, rateHeaders: {} });
+  const admit: Admission = async () => ({ identity: { account: "alice", role: "trader", expiresAtMs: Date.now() + 3_600_000 }, token: "t", rate: { allowed: true, limit: 1, remaining: 1, resetMs: 1, degraded: false }, rateHeaders: {} });
   const metrics = new GatewayMetrics(emptyMetricsRegistry());
   const hub = createWebSocketHub({ backends, admit, metrics, logger: createLogger({ service: "test", level: "silent" }), heartbeatMs: 60_000, maxBufferedBytes, maxMessageBytes: 4096 });
   const server = http.createServer();

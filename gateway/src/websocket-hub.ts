@@ -2,14 +2,15 @@ import type * as http from "node:http";
 import type { Duplex } from "node:stream";
 import { type DescMessage, type DescMethodStreaming, type MessageInitShape, fromJson, toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { MarketDataService } from "@hft/contract/es/hft/v1/market_data_service_pb.js";
+import { MarketDataService, type StreamMarketDataRequest } from "@hft/contract/es/hft/v1/market_data_service_pb.js";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
-import { type Logger, violationsOf } from "@hft/service-kit";
+import { type Logger, violationsOf, whenTokenExpires } from "@hft/service-kit";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Admission, Admitted } from "./admission.js";
 import type { BackendRoutes } from "./backends.js";
 import { forwardedHeaders, requestIdOf, traceparentOf } from "./forwarded-metadata.js";
 import { GatewayError, codeName } from "./gateway-error.js";
+import { type FeedSubscriber, createMarketFeeds } from "./market-feeds.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { clientErrorOf } from "./rpc-proxy.js";
 
@@ -60,8 +61,9 @@ interface ClientMessage {
  * message `{"type":"auth","token":...}`), then subscribes to its order updates
  * (`{"type":"subscribe","channel":"orders"}`, StreamOrderUpdates on the order service with the
  * client's token, so it sees only what the token may see) and to market data per symbol
- * (`{"type":"subscribe","channel":"market","symbol":"BTC-USD"}`, StreamMarketData). Each
- * subscription is one backend stream, ended by `unsubscribe` or the connection's end.
+ * (`{"type":"subscribe","channel":"market","symbol":"BTC-USD"}`, StreamMarketData). Each order
+ * subscription is one backend stream; market data subscriptions to the same symbol and channels
+ * share one ({@link createMarketFeeds}). A subscription ends with `unsubscribe` or the connection.
  *
  * Memory per client is bounded: when the bytes queued for a client pass `maxBufferedBytes` it is
  * closed with 1013 and its streams cancelled, rather than buffering for it without end.
@@ -72,6 +74,7 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false });
   const clients = new Set<WebSocket>();
   const allowedOrigins = new Set(options.origins ?? []);
+  const marketFeeds = createMarketFeeds((feeds) => metrics.wsMarketFeeds.set(feeds));
 
   function originAllowed(req: http.IncomingMessage): boolean {
     const origin = req.headers.origin;
@@ -106,6 +109,7 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
     let authenticating: Promise<boolean> | undefined;
     let alive = true;
     let closed = false;
+    let stopExpiry = () => {};
 
     const drop = (code: number, reason: string, metric: string) => {
       if (closed) return;
@@ -116,14 +120,15 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
     };
 
     /** Sends one message, or drops the client when its queue would pass the bound. */
-    const send = (message: object): boolean => {
+    const send = (message: object): boolean => sendText(Buffer.from(JSON.stringify(message)));
+    /** Sends UTF-8 JSON as a text frame: a feed encodes each update once for all its subscribers. */
+    const sendText = (text: Buffer): boolean => {
       if (closed || ws.readyState !== ws.OPEN) return false;
-      const text = JSON.stringify(message);
-      if (ws.bufferedAmount + Buffer.byteLength(text) > options.maxBufferedBytes) {
+      if (ws.bufferedAmount + text.length > options.maxBufferedBytes) {
         drop(closeCodes.slowConsumer, "slow consumer: too many messages waiting", "slow_consumer");
         return false;
       }
-      ws.send(text);
+      ws.send(text, { binary: false });
       return true;
     };
     const sendError = (error: unknown, extra: object = {}) => {
@@ -144,13 +149,35 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
       try {
         caller = await options.admit({ authorization, peer });
         clearTimeout(authTimer);
-        send({ type: "authenticated", account: caller.identity.account, role: caller.identity.role });
+        send({ type: "authenticated", account: caller.identity.account, role: caller.identity.role, expiresAt: new Date(caller.identity.expiresAtMs).toISOString() });
+        // The connection, and every stream it opened, lasts no longer than its token.
+        stopExpiry = whenTokenExpires(caller.identity, () => {
+          sendError(new GatewayError(Code.Unauthenticated, "TOKEN_EXPIRED", "the token this connection authenticated with expired; connect again with a fresh one"));
+          drop(closeCodes.policy, "token expired", "token_expired");
+        });
         return true;
       } catch (error) {
         sendError(error);
         drop(closeCodes.policy, "authentication refused", "auth_refused");
         return false;
       }
+    }
+
+    /** The headers a backend stream opened for this client carries: its token, request id and trace. */
+    const backendHeaders = () => forwardedHeaders(new Headers({ authorization: `Bearer ${caller!.token}`, "x-request-id": requestId, traceparent }));
+
+    /** Opens a subscription under `key` once admitted: each counts against the caller's window like any other request. */
+    async function admitted(key: string, method: DescMethodStreaming, describe: object): Promise<AbortController | undefined> {
+      const controller = new AbortController();
+      subscriptions.set(key, controller);
+      try {
+        await options.admit({ authorization: `Bearer ${caller!.token}`, peer, method });
+        if (!controller.signal.aborted && !closed) return controller;
+      } catch (error) {
+        if (!controller.signal.aborted && !closed) sendError(error, describe);
+      }
+      if (subscriptions.get(key) === controller) subscriptions.delete(key);
+      return undefined;
     }
 
     /** One backend stream into the socket until it ends, fails, is unsubscribed or the client goes. */
@@ -161,16 +188,13 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
       wrap: (data: unknown) => object,
       describe: object,
     ) {
-      const controller = new AbortController();
-      subscriptions.set(key, controller);
+      const controller = await admitted(key, method, describe);
+      if (!controller) return;
       try {
-        // Each subscription counts against the caller's window like any other request.
-        await options.admit({ authorization: `Bearer ${caller!.token}`, peer, method });
-        const headers = forwardedHeaders(new Headers({ authorization: `Bearer ${caller!.token}`, "x-request-id": requestId, traceparent }));
         async function* one() {
           yield request;
         }
-        const response = await options.backends.backendOf(method.parent).transport.stream(method, controller.signal, undefined, headers, one());
+        const response = await options.backends.backendOf(method.parent).transport.stream(method, controller.signal, undefined, backendHeaders(), one());
         send({ type: "subscribed", ...describe });
         for await (const message of response.message) {
           if (!send(wrap(toJson(method.output, message)))) break;
@@ -182,6 +206,34 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
         controller.abort();
         if (subscriptions.get(key) === controller) subscriptions.delete(key);
       }
+    }
+
+    /** Joins the shared feed of `request`, opened with this client's headers when it is the first. */
+    async function joinMarket(key: string, request: StreamMarketDataRequest, describe: object) {
+      const method = MarketDataService.method.streamMarketData;
+      const controller = await admitted(key, method, describe);
+      if (!controller) return;
+      const headers = backendHeaders();
+      const open = async (upstream: StreamMarketDataRequest, signal: AbortSignal) => {
+        async function* one() {
+          yield upstream;
+        }
+        const response = await options.backends.backendOf(MarketDataService).transport.stream(method, signal, undefined, headers, one());
+        return response.message;
+      };
+      const subscriber: FeedSubscriber = {
+        deliver: sendText,
+        opened: () => void send({ type: "subscribed", ...describe }),
+        closed: (error) => {
+          if (controller.signal.aborted || closed) return;
+          if (error === undefined) send({ type: "ended", ...describe });
+          else sendError(error, describe);
+          if (subscriptions.get(key) === controller) subscriptions.delete(key);
+          controller.abort();
+        },
+      };
+      const leave = marketFeeds.join(request, open, subscriber);
+      controller.signal.addEventListener("abort", leave, { once: true });
     }
 
     function subscribe(message: ClientMessage) {
@@ -206,7 +258,7 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
           includeL2: all || message.l2,
           includeTrades: all || message.trades,
         });
-        void pump(key, MarketDataService.method.streamMarketData, request, (data) => ({ type: "market_data", symbol: message.symbol, data }), { channel, symbol: message.symbol });
+        void joinMarket(key, request, { channel, symbol: message.symbol });
       }
     }
 
@@ -259,6 +311,7 @@ export function createWebSocketHub(options: WebSocketHubOptions) {
       metrics.wsConnections.dec();
       clearTimeout(authTimer);
       clearInterval(heartbeat);
+      stopExpiry();
       for (const controller of subscriptions.values()) controller.abort();
       subscriptions.clear();
     });

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { OrderService } from "@hft/contract/es/hft/v1/order_service_pb.js";
 import { freePort } from "../../tests/support/engine-process.js";
-import { type Platform, type Role, startPlatform } from "./platform.js";
+import { type Caller, type MatrixContext, aliceOrder as order, callers, expectedOutcome, httpStatusOf, restRequestOf, routeCases, tokenOf } from "./authorization-matrix.js";
+import { type Platform, startPlatform } from "./platform.js";
 
 let platform: Platform;
 let url: string;
@@ -22,17 +23,6 @@ beforeAll(async () => {
   alice = await platform.token(platform.accounts.alice, "trader");
 });
 afterAll(async () => platform?.stop());
-
-const order = (clientOrderId: string, extra: Record<string, unknown> = {}) => ({
-  clientOrderId,
-  symbol: "BTC-USD",
-  side: "SIDE_BUY",
-  type: "ORDER_TYPE_LIMIT",
-  timeInForce: "TIME_IN_FORCE_GTC",
-  price: "10.00",
-  quantity: "0.0100",
-  ...extra,
-});
 
 async function call(method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string>; base?: string } = {}) {
   const response = await fetch(`${options.base ?? url}${path}`, {
@@ -92,70 +82,26 @@ describe("REST requests the transcoder refuses, over HTTP", () => {
 });
 
 describe("authorization: every route × every kind of caller", () => {
-  type Caller = "none" | "expired" | "wrong signature" | "viewer" | "other trader" | "trader" | "admin";
-  const callers: readonly Caller[] = ["none", "expired", "wrong signature", "viewer", "other trader", "trader", "admin"];
-  async function tokenOf(caller: Caller): Promise<string | undefined> {
-    const { alice: a, bob, vera, root } = platform.accounts;
-    const byCaller: Record<Caller, () => Promise<string | undefined>> = {
-      none: async () => undefined,
-      expired: () => platform.token(a, "trader", { ttlSeconds: -60 }),
-      "wrong signature": () => platform.token(a, "trader", { secret: "another-secret-of-at-least-32-bytes-000" }),
-      viewer: () => platform.token(vera, "viewer"),
-      "other trader": () => platform.token(bob, "trader"),
-      trader: () => platform.token(a, "trader"),
-      admin: () => platform.token(root, "admin" satisfies Role),
-    };
-    return byCaller[caller]();
-  }
-  /** Whose data the call is about: alice's, named by `account` where the caller is not alice. */
-  const forAlice = (caller: Caller) => (caller === "other trader" || caller === "admin" ? platform.accounts.alice : undefined);
-  const q = (caller: Caller) => (forAlice(caller) ? `?account=${forAlice(caller)}` : "");
-
-  interface RouteCase {
-    readonly route: string;
-    readonly request: (caller: Caller) => Promise<{ method: string; path: string; body?: unknown }>;
-    /** Status by caller; the three bad tokens are 401 everywhere. */
-    readonly expect: Partial<Record<Caller, number>>;
-  }
-  const own = { viewer: 200, "other trader": 403, trader: 200, admin: 200 };
-  const writes = { viewer: 403, "other trader": 403, trader: 200, admin: 200 };
-  const public_ = { viewer: 200, "other trader": 200, trader: 200, admin: 200 };
-  // Another account's order by id: not found for the caller, so its existence is not revealed.
-  const byId = { viewer: 404, "other trader": 404, trader: 200, admin: 200 };
-  const routeCases: readonly RouteCase[] = [
-    { route: "POST /api/v1/orders", request: async (c) => ({ method: "POST", path: "/api/v1/orders", body: order(`m-${sequence++}`, forAlice(c) ? { account: forAlice(c) } : {}) }), expect: writes },
-    { route: "GET /api/v1/orders/{order_id}", request: async () => ({ method: "GET", path: `/api/v1/orders/${await placeForAlice()}` }), expect: byId },
-    { route: "GET /api/v1/orders", request: async (c) => ({ method: "GET", path: `/api/v1/orders${q(c)}` }), expect: own },
-    { route: "DELETE /api/v1/orders/{order_id}", request: async () => ({ method: "DELETE", path: `/api/v1/orders/${await placeForAlice()}` }), expect: { ...byId, viewer: 403 } },
-    { route: "PATCH /api/v1/orders/{order_id}", request: async () => ({ method: "PATCH", path: `/api/v1/orders/${await placeForAlice()}`, body: { quantity: "0.005" } }), expect: { ...byId, viewer: 403 } },
-    { route: "POST /api/v1/orders:cancelAll", request: async (c) => ({ method: "POST", path: "/api/v1/orders:cancelAll", body: { symbol: "ETH-USD", ...(forAlice(c) ? { account: forAlice(c) } : {}) } }), expect: writes },
-    { route: "GET /api/v1/executions", request: async (c) => ({ method: "GET", path: `/api/v1/executions${q(c)}` }), expect: own },
-    { route: "GET /api/v1/positions", request: async (c) => ({ method: "GET", path: `/api/v1/positions${q(c)}` }), expect: own },
-    { route: "GET /api/v1/instruments", request: async () => ({ method: "GET", path: "/api/v1/instruments" }), expect: public_ },
-    { route: "GET /api/v1/book/{symbol}", request: async () => ({ method: "GET", path: "/api/v1/book/BTC-USD?depth=5" }), expect: public_ },
-    { route: "GET /api/analytics", request: async (c) => ({ method: "GET", path: `/api/analytics${q(c)}` }), expect: own },
-    { route: "GET /api/analytics/daily-pnl", request: async (c) => ({ method: "GET", path: `/api/analytics/daily-pnl${q(c)}` }), expect: own },
-    { route: "GET /api/analytics/symbols", request: async (c) => ({ method: "GET", path: `/api/analytics/symbols${q(c)}` }), expect: own },
-  ];
+  const context = (): MatrixContext => ({ accounts: platform.accounts, placeForAlice, clientOrderId: () => `m-${sequence++}` });
 
   it.each(routeCases.map((c) => [c.route, c] as const))("%s", async (_route, routeCase) => {
-    const seen: Record<string, number> = {};
-    const wanted: Record<string, number> = {};
+    const seen: Partial<Record<Caller, number>> = {};
+    const wanted: Partial<Record<Caller, number>> = {};
     for (const caller of callers) {
-      const { method, path, body } = await routeCase.request(caller);
-      const response = await call(method, path, { token: await tokenOf(caller), body });
+      const { method, path, body } = restRequestOf(routeCase.route, await routeCase.request(caller, context()));
+      const response = await call(method, path, { token: await tokenOf(platform, caller), body });
       seen[caller] = response.status;
-      wanted[caller] = routeCase.expect[caller] ?? 401;
+      wanted[caller] = httpStatusOf[expectedOutcome(routeCase, caller)];
     }
     expect(seen).toEqual(wanted);
   });
 
   it("says why a token is refused, and tells a viewer it may only read", async () => {
-    const expired = await call("GET", "/api/v1/orders", { token: await tokenOf("expired") });
+    const expired = await call("GET", "/api/v1/orders", { token: await tokenOf(platform, "expired") });
     expect([expired.json.reason, expired.json.message, expired.headers.get("www-authenticate")]).toEqual(["TOKEN_EXPIRED", "the token has expired", 'Bearer realm="hft"']);
-    const forged = await call("GET", "/api/v1/orders", { token: await tokenOf("wrong signature") });
+    const forged = await call("GET", "/api/v1/orders", { token: await tokenOf(platform, "wrong signature") });
     expect(forged.json.reason).toBe("TOKEN_INVALID");
-    const viewer = await call("POST", "/api/v1/orders", { token: await tokenOf("viewer"), body: order("v-1") });
+    const viewer = await call("POST", "/api/v1/orders", { token: await tokenOf(platform, "viewer"), body: order("v-1") });
     expect([viewer.json.code, viewer.json.reason]).toEqual(["permission_denied", "ROLE_VIEWER_READ_ONLY"]);
   });
 });
@@ -377,5 +323,51 @@ describe("WebSocket /ws", () => {
     await forged.opened;
     const closed = await new Promise<number>((resolve) => forged.socket.once("close", (code) => resolve(code)));
     expect([closed, forged.received[0]?.reason]).toEqual([1008, "TOKEN_INVALID"]);
+  });
+
+  it("ends a connection when its token expires: the reason, then 1008", async () => {
+    const token = await platform.token(platform.accounts.alice, "trader", { ttlSeconds: 5 });
+    const { exp } = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { exp: number };
+    const client = connect({ authorization: `Bearer ${token}` });
+    await client.opened;
+    const closed = new Promise<number>((resolve) => client.socket.once("close", (code) => resolve(code)));
+    expect(await client.until((m) => m.type === "authenticated")).toMatchObject({ expiresAt: new Date(exp * 1_000).toISOString() });
+    client.send({ type: "subscribe", channel: "orders" });
+    await client.until((m) => m.type === "subscribed");
+    expect(await closed).toBe(1008);
+    expect(client.received.filter((m) => m.type === "error").map((m) => m.reason)).toContain("TOKEN_EXPIRED");
+  });
+
+  it("shares one market data stream among a symbol's subscribers, and starts a late one from the book", async () => {
+    type Level = { price: string; quantity: string; orderCount: number };
+    type Snapshot = { sequence: string; bids?: Level[]; asks?: Level[]; lastTradePrice?: string };
+    const feeds = async () => Number(/^hft_gateway_websocket_market_feeds(?:{[^}]*})? (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+    const early = connect({ authorization: `Bearer ${alice}` });
+    await early.opened;
+    early.send({ type: "subscribe", channel: "market", symbol: "BTC-USD", l2: true });
+    await early.until((m) => m.type === "market_data" && m.data?.snapshot !== undefined);
+    // A resting buy at a price of its own: the early subscriber sees it arrive as a level update.
+    const placed = await call("POST", "/api/v1/orders", { token: alice, body: order(`ws-feed-${Date.now()}`, { price: "9.37" }) });
+    expect(placed.status).toBe(200);
+    await early.until((m) => m.type === "market_data" && JSON.stringify(m.data).includes('"price":"9.37"'));
+
+    const late = connect({ authorization: `Bearer ${alice}` });
+    await late.opened;
+    late.send({ type: "subscribe", channel: "market", symbol: "BTC-USD", l2: true });
+    const first = await late.until((m) => m.type === "market_data");
+    const book = await call("GET", "/api/v1/book/BTC-USD", { token: alice });
+    const fromFeed = first.data?.snapshot as Snapshot;
+    const fromEngine = book.json.book as Snapshot;
+    // Nothing traded in between: the feed's mirror and the engine's book agree level for level.
+    expect({ bids: fromFeed.bids, asks: fromFeed.asks ?? [] }).toEqual({ bids: fromEngine.bids, asks: fromEngine.asks ?? [] });
+    expect(fromFeed.bids?.map((l) => l.price)).toContain("9.37");
+    expect(await feeds()).toBe(1);
+
+    early.socket.close();
+    late.send({ type: "unsubscribe", channel: "market", symbol: "BTC-USD" });
+    await late.until((m) => m.type === "unsubscribed");
+    for (let tries = 0; (await feeds()) !== 0 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await feeds()).toBe(0);
+    late.socket.close();
   });
 });

@@ -46,6 +46,18 @@ export async function startPlatform(): Promise<Platform> {
     const accounts = { alice: `alice-${suffix}`, bob: `bob-${suffix}`, vera: `vera-${suffix}`, root: `root-${suffix}` };
     await db.pool.query("INSERT INTO accounts (name) VALUES ($1), ($2), ($3), ($4)", Object.values(accounts));
 
+    // The platform's executions on a topic of its own, from the projection to the analytics
+    // service: the shared topic carries other tests' fills, whose numeric account ids would land
+    // on this database's accounts.
+    const kafka = createKafkaClient({ brokers: loadConfig(kafkaConfig).KAFKA_BROKERS, clientId: `gateway-test-${suffix}` });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topic = `gateway-test-executions-${suffix}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    cleanups.push(async () => {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect();
+    });
     const engine = await startEngine();
     cleanups.push(async () => {
       await engine.stop("SIGKILL");
@@ -59,23 +71,13 @@ export async function startPlatform(): Promise<Platform> {
         PAGE_TOKEN_KEY: `page-token-key-${randomBytes(16).toString("hex")}`,
         KAFKA_CLIENT_ID: `gateway-test-${suffix}`,
         REDIS_KEY_PREFIX: `gateway-test-${suffix}:`,
+        PROJECTION_EXECUTIONS_TOPIC: topic,
         DATABASE_POOL_MAX: "5",
       },
     });
     cleanups.push(() => orders.stop("SIGKILL"));
     await orders.waitForLog((line) => line.msg === "instruments defined in the engine" && line.shard === "default");
 
-    // The analytics service on a topic of its own: the shared executions topic carries other
-    // tests' fills, whose numeric account ids would land on this database's accounts.
-    const kafka = createKafkaClient({ brokers: loadConfig(kafkaConfig).KAFKA_BROKERS, clientId: `gateway-test-${suffix}` });
-    const admin = kafka.admin();
-    await admin.connect();
-    const topic = `gateway-test-executions-${suffix}`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-    cleanups.push(async () => {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-      await admin.disconnect();
-    });
     const analyticsAddress = `127.0.0.1:${await freePort()}`;
     const analytics = await startServiceProcess(
       "analytics-service/src/main.ts",
