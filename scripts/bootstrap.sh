@@ -28,3 +28,7 @@ fi
 
 echo "[bootstrap] generating code from proto/"
 npm run --silent generate
+
+# The web console the gateway serves at /, bundled from the sources just generated.
+echo "[bootstrap] building the web console (console/dist)"
+npm run --silent build -w @hft/console -- --logLevel warn

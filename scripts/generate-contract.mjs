@@ -1,6 +1,8 @@
-// `npm run generate`: TypeScript from proto/ into contract/src/gen (git-ignored), with the local
-// plugins named in buf.gen.yaml. Fetches the imported .proto files (google/api, buf/validate, grpc/health) from
-// Maven Central into .deps/proto first when they are missing: the Buf Schema Registry is not used.
+// `npm run generate`: TypeScript from proto/ into contract/src/gen with the local plugins named in
+// buf.gen.yaml, then the SDKs' code with their own templates (sdk/*/buf.gen.yaml: TypeScript, Go
+// and Python, each into its gen folder), all git-ignored. Fetches the imported .proto files
+// (google/api, buf/validate, grpc/health) from Maven Central into .deps/proto first when they are
+// missing: the Buf Schema Registry is not used.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -24,3 +26,7 @@ if (!imports.every((path) => existsSync(`${root}${path}`))) {
   run("mvn", ["-B", "-q", "-f", "deps/proto/pom.xml", "package"]);
 }
 run(buf, ["generate"]);
+// `--contract-only`: the services' image needs the contract alone, and has no SDK plugins.
+if (!process.argv.includes("--contract-only")) {
+  for (const sdk of ["ts", "go", "python"]) run(buf, ["generate", "--template", `sdk/${sdk}/buf.gen.yaml`]);
+}

@@ -12,6 +12,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcpp-httplib-dev libssl-dev
   # tools the scripts use
   curl ca-certificates procps netcat-openbsd jq openssl
+  # virtualenvs of .deps: hadolint, schemathesis, the Python SDK's runtime
+  python3-venv
+  # the browser the console's end-to-end tests drive (playwright-core), and fonts for its screenshots
+  chromium fonts-liberation
   # perf, for the engine's hot spots (engine-cpp/bench/profile.sh)
   linux-perf
 )

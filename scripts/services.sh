@@ -203,7 +203,7 @@ gateway_down() {
 gateway_status() {
   load_env
   if gateway_alive; then
-    echo "gateway   up    http://$GATEWAY_LISTEN  (Connect, gRPC, gRPC-Web, REST /api, /ws, /docs, /health, /metrics)"
+    echo "gateway   up    http://$GATEWAY_LISTEN  (the web console at /; Connect, gRPC, gRPC-Web, REST /api, /ws, /docs, /health, /metrics)"
   else
     echo "gateway   down  $GATEWAY_LISTEN"
     return 1

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local stack without Docker: PostgreSQL, Redis, a single-node KRaft Kafka broker,
 # Prometheus and Jaeger on loopback, on project ports, with data, logs and pids under .run/ (git-ignored).
-#   scripts/stack.sh up|down|status
-# `up` installs what is missing and is idempotent; `down` stops only what `up` started.
+#   scripts/stack.sh up|down|status [postgres|redis|kafka|prometheus|jaeger ...]
+# `up` installs what is missing and is idempotent; `down` stops only what `up` started. Naming
+# servers acts on those alone (the fault suite restarts one at a time); none names all of them.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,11 @@ kafka_controller_port=${HFT_KAFKA_CONTROLLER_PORT:-59093}
 prometheus_port=${HFT_PROMETHEUS_PORT:-59090}
 jaeger_otlp_port=${HFT_JAEGER_OTLP_PORT:-54318}
 jaeger_query_port=${HFT_JAEGER_QUERY_PORT:-56686}
+# A second Kafka listener for clients that reach the broker through a TCP proxy (tests/faults):
+# it listens on HFT_KAFKA_PROXIED_PORT and tells its clients to connect to the proxy's port,
+# HFT_KAFKA_PROXIED_ADVERTISED_PORT, so they keep going through the proxy after the bootstrap.
+kafka_proxied_port=${HFT_KAFKA_PROXIED_PORT:-}
+kafka_proxied_advertised_port=${HFT_KAFKA_PROXIED_ADVERTISED_PORT:-}
 pg_db=${HFT_PG_DATABASE:-hft}
 pg_user=${HFT_PG_USER:-hft}
 pg_password=${HFT_PG_PASSWORD:-hft}
@@ -127,7 +133,8 @@ redis_up() {
   redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes \
     --pidfile "$redis_pidfile" --logfile "$logs/redis.log" --dir "$redis_dir" \
     --appendonly yes --appendfsync everysec --save "" --protected-mode yes
-  wait_for Redis 15 redis-cli -p "$redis_port" ping
+  # PONG, not only an answer: a Redis loading its append-only file answers LOADING
+  wait_for Redis 15 probe_redis "redis://127.0.0.1:$redis_port"
 }
 
 redis_down() {
@@ -161,15 +168,23 @@ kafka_up() {
     mvn -q -f "$root/deps/kafka/pom.xml" package >"$logs/kafka-fetch.log" 2>&1 \
       || fail "could not fetch Kafka jars; see $logs/kafka-fetch.log"
   fi
+  local listeners="PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$kafka_controller_port"
+  local advertised="PLAINTEXT://127.0.0.1:$kafka_port" protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [ -n "$kafka_proxied_port" ]; then
+    [ -n "$kafka_proxied_advertised_port" ] || fail "HFT_KAFKA_PROXIED_PORT needs HFT_KAFKA_PROXIED_ADVERTISED_PORT (the proxy's port)"
+    listeners+=",PROXIED://127.0.0.1:$kafka_proxied_port"
+    advertised+=",PROXIED://127.0.0.1:$kafka_proxied_advertised_port"
+    protocols+=",PROXIED:PLAINTEXT"
+  fi
   cat >"$kafka_config" <<CONF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$kafka_controller_port
-listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$kafka_controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$kafka_dir/data
 num.partitions=6
 auto.create.topics.enable=false
@@ -325,19 +340,31 @@ jaeger_status() {
   fi
 }
 
-all_status() {
-  local status=0
-  pg_status || status=1; redis_status || status=1; kafka_status || status=1; prometheus_status || status=1; jaeger_status || status=1
-  return $status
-}
+usage() { echo "usage: $0 up|down|status [postgres|redis|kafka|prometheus|jaeger ...]" >&2; exit 2; }
+command=${1:-}
+shift || true
+servers=("$@")
+[ ${#servers[@]} -gt 0 ] || servers=(postgres redis kafka prometheus jaeger)
+for server in "${servers[@]}"; do
+  case "$server" in postgres|redis|kafka|prometheus|jaeger) ;; *) echo "$0: unknown server \"$server\"" >&2; usage ;; esac
+done
+# Each server's functions are named after its short name (pg_up, kafka_down, ...).
+short() { [ "$1" = postgres ] && echo pg || echo "$1"; }
 
-case "${1:-}" in
+case "$command" in
   up)
     "$root/scripts/install-system-deps.sh"
-    pg_up; redis_up; kafka_up; prometheus_up; jaeger_up
-    all_status
+    for server in "${servers[@]}"; do "$(short "$server")_up"; done
+    status=0
+    for server in "${servers[@]}"; do "$(short "$server")_status" || status=1; done
+    exit $status
     ;;
-  down) jaeger_down; prometheus_down; kafka_down; redis_down; pg_down ;;
-  status) all_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  # In reverse order: the servers others depend on stop last.
+  down) for ((i = ${#servers[@]} - 1; i >= 0; i--)); do "$(short "${servers[i]}")_down"; done ;;
+  status)
+    status=0
+    for server in "${servers[@]}"; do "$(short "$server")_status" || status=1; done
+    exit $status
+    ;;
+  *) usage ;;
 esac

@@ -13,8 +13,13 @@ bash scripts/stack.sh up >/dev/null
 echo "[up] migrating the schema"
 npm run --silent migrate -- up
 echo "[up] building the engine"
-cmake -S engine-cpp -B engine-cpp/build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C engine-cpp/build hft-engine >/dev/null
+build_log=.run/logs/engine-build.log
+mkdir -p "$(dirname "$build_log")"
+if ! { cmake -S engine-cpp -B engine-cpp/build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C engine-cpp/build hft-engine; } >"$build_log" 2>&1; then
+  tail -n 30 "$build_log" >&2
+  echo "[up] the engine did not build; the whole log is $build_log" >&2
+  exit 1
+fi
 bash scripts/services.sh up >/dev/null
 
 echo

@@ -183,7 +183,9 @@ describe("database backup and restore", () => {
   it("applies the migrations newer than the backup after restoring it", async () => {
     const older = await database("backup_older");
     const firstSeven = await tempDir("hft-migrations-");
-    for (const file of (await readdir(migrationsDir)).filter((f) => /^00[1-7]_.*\.sql$/.test(f))) await cp(join(migrationsDir, file), join(firstSeven, file));
+    const files = (await readdir(migrationsDir)).filter((f) => /^\d{3}_.*\.sql$/.test(f)).sort();
+    for (const file of files.slice(0, 7)) await cp(join(migrationsDir, file), join(firstSeven, file));
+    const newer = files.slice(7);
     await migrate(older, firstSeven);
     await sql(older, "INSERT INTO accounts (name) VALUES ('alice')");
     const dir = await tempDir("hft-backups-");
@@ -193,14 +195,14 @@ describe("database backup and restore", () => {
     const target = await database("restore_migrated");
     const restore = await script("restore.sh", ["--yes", "--database-url", target.url, "--no-engine-check", file!]);
     expect(restore.code).toBe(0);
-    expect(restore.stdout).toContain("applied 008_position_fills_batch.sql");
-    expect(restore.stdout).toContain("applied 009_analytics_exactly_once.sql");
-    expect(restore.stdout).toContain("applied 2 migration(s)");
+    expect(newer.length).toBeGreaterThan(0);
+    for (const file of newer) expect(restore.stdout).toContain(`applied ${file}`);
+    expect(restore.stdout).toContain(`applied ${newer.length} migration(s)`);
     const restored = await withClient(target.url, async (c) => ({
       versions: (await c.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1")).rows.map((r) => r.version),
       accounts: (await c.query<{ name: string }>("SELECT name FROM accounts")).rows.map((r) => r.name),
     }));
-    expect(restored).toEqual({ versions: [1, 2, 3, 4, 5, 6, 7, 8, 9], accounts: ["alice"] });
+    expect(restored).toEqual({ versions: files.map((f) => Number(f.slice(0, 3))), accounts: ["alice"] });
   }, 120_000);
 
   describe("refuses, changing nothing", () => {

@@ -2,8 +2,8 @@
  * The whole path on TLS, with certificates from scripts/certs.sh: an engine, an order service, an
  * analytics service and a gateway of this test's own, every internal hop on mutual TLS. An order
  * placed through the gateway over HTTPS is accepted; a client without a certificate, with one from
- * another CA, or in plaintext is refused by every internal listener; TLS 1.1 is refused everywhere
- * (a TLS 1.1 control server proves the client really offers it). At the end, the start-up refusals:
+ * another CA, or in plaintext is refused by every internal listener; TLS 1.0 and 1.1 are refused
+ * everywhere (a control server proves the clients really offer them). At the end, the start-up refusals:
  * development secrets in production, and a key that is not the certificate's.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -336,12 +336,13 @@ describe("plaintext to a TLS listener", () => {
 });
 
 describe("TLS 1.2 is the minimum", () => {
-  it("the TLS 1.1 client is real: a server that allows TLS 1.1 agrees to it", async () => {
-    const server = tls.createServer({ cert: pem(cert("gateway.crt")), key: pem(cert("gateway.key")), minVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" }, (socket) => socket.end("hello"));
+  it("the TLS 1.0 and 1.1 clients are real: a server that allows them agrees to each", async () => {
+    const server = tls.createServer({ cert: pem(cert("gateway.crt")), key: pem(cert("gateway.key")), minVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0" }, (socket) => socket.end("hello"));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const address = `127.0.0.1:${(server.address() as { port: number }).port}`;
       expect(await handshake(address, tls11())).toEqual({ protocol: "TLSv1.1" });
+      expect(await handshake(address, { ...tls11(), minVersion: "TLSv1", maxVersion: "TLSv1" })).toEqual({ protocol: "TLSv1" });
     } finally {
       server.close();
     }
@@ -358,7 +359,9 @@ describe("TLS 1.2 is the minimum", () => {
       "analytics service metrics": analytics.metricsAddress,
     };
     const tls12 = { ...tls11(), minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: undefined, ALPNProtocols: ["h2", "http/1.1"] } as const;
+    const tls10 = { ...tls11(), minVersion: "TLSv1", maxVersion: "TLSv1" } as const;
     for (const [name, address] of Object.entries(listeners)) {
+      expect({ name, outcome: await handshake(address, tls10) }).toMatchObject({ name, outcome: { error: expect.any(String) } });
       expect({ name, outcome: await handshake(address, tls11()) }).toMatchObject({ name, outcome: { error: expect.any(String) } });
       expect({ name, outcome: await handshake(address, tls12) }).toEqual({ name, outcome: { protocol: "TLSv1.2" } });
     }

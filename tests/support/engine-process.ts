@@ -24,6 +24,8 @@ export async function freePort(): Promise<number> {
 /** A real hft-engine process on a loopback port, with its own data directory. */
 export interface EngineProcess {
   readonly address: string;
+  /** The engine's process id (what /proc describes). */
+  readonly pid: number;
   /** The Prometheus endpoint, on its own free port. */
   readonly metricsUrl: string;
   readonly dataDir: string;
@@ -67,6 +69,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   }
   return {
     address,
+    pid: child.pid!,
     metricsUrl: `http://${metricsAddress}/metrics`,
     dataDir,
     client,

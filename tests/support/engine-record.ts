@@ -12,7 +12,7 @@ import type {
   ListShardInstrumentsResponse,
   SubscribeResponse,
 } from "@hft/contract/grpc/hft/v1/engine_service.js";
-import type { Side } from "@hft/contract/grpc/hft/v1/types.js";
+import { Side } from "@hft/contract/grpc/hft/v1/types.js";
 
 function engineUnary<Res>(invoke: (callback: (error: grpc.ServiceError | null, response: Res) => void) => unknown): Promise<Res> {
   return new Promise((resolve, reject) => invoke((error, response) => (error ? reject(error) : resolve(response))));
@@ -125,4 +125,18 @@ export function timesInEngine(record: EngineRecord, accountId: bigint, clientOrd
 export function engineOrderId(records: readonly EngineRecord[], accountId: bigint, clientOrderId: string): bigint | undefined {
   for (const record of records) for (const o of record.accepted.values()) if (o.accountId === accountId && o.clientOrderId === clientOrderId) return o.orderId;
   return undefined;
+}
+
+/** The executions rows a trade makes, as text: the maker's and the taker's, in the order (trade_id, liquidity). */
+export function executionRowsOf(trades: Iterable<EngineTrade>): Record<string, string>[] {
+  return [...trades]
+    .sort((x, y) => (x.tradeId < y.tradeId ? -1 : x.tradeId > y.tradeId ? 1 : 0))
+    .flatMap((t) => {
+      const takerBuys = t.aggressorSide === Side.SIDE_BUY;
+      const common = { trade_id: t.tradeId.toString(), price_ticks: t.priceTicks.toString(), lots: t.quantityLots.toString(), sequence: t.sequence.toString() };
+      return [
+        { ...common, liquidity: "maker", order_id: t.makerOrderId.toString(), account_id: t.makerAccountId.toString(), side: takerBuys ? "sell" : "buy" },
+        { ...common, liquidity: "taker", order_id: t.takerOrderId.toString(), account_id: t.takerAccountId.toString(), side: takerBuys ? "buy" : "sell" },
+      ];
+    });
 }

@@ -50,7 +50,8 @@ export async function startGatewayProcess(backends: { readonly orders: string; r
   const address = `127.0.0.1:${await freePort()}`;
   const child = await spawnUntilReady(
     process.execPath,
-    ["--conditions=@hft/source", "--import", "tsx", "--import", "@hft/otel/register", "gateway/src/main.ts"],
+    // PROF_DIR: a CPU profile of the gateway (node --cpu-prof), written when it exits.
+    [...(process.env.PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROF_DIR}`] : []), "--conditions=@hft/source", "--import", "tsx", "--import", "@hft/otel/register", "gateway/src/main.ts"],
     {
       LOG_LEVEL: "info",
       OTEL_SERVICE_NAME: "hft-gateway",

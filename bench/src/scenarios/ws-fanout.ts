@@ -1,7 +1,7 @@
 /**
  * WebSocket market data fan-out: a fleet of `clients` WebSocket clients subscribed to the trades
- * of one symbol through the gateway's `/ws` (each subscription its own StreamMarketData stream to
- * the order service), while trades are made at fixed rates (IOC buys of one lot against a large
+ * of one symbol through the gateway's `/ws` (all sharing the gateway's one StreamMarketData stream
+ * of that symbol from the order service), while trades are made at fixed rates (IOC buys of one lot against a large
  * resting sell, through the order service); each delivery is timed from the trade's time (the
  * engine's, carried in the message) to its arrival at the client. Beside it, the same fleet on a
  * bare `ws` fan-out server broadcasting messages of the same size at the same rates.
