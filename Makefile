@@ -1,8 +1,8 @@
 # Everyday commands. Each target is a thin alias for a script, so a machine without make can run
 # the scripts directly (the README's two commands do). Variables: SERVICE (logs), ARGS (health,
-# backup, restore, bench, load), FILE (restore), BENCH (bench), PROFILE (load), ACCOUNT and ROLE (token).
+# backup, restore, bench, load, soak), FILE (restore), BENCH (bench), PROFILE (load), MINUTES (soak), ACCOUNT and ROLE (token).
 .DEFAULT_GOAL := help
-.PHONY: help up down restart status logs health migrate migrate-status backup restore token generate build lint test bench load profile observe clean docker-build docker-up docker-down certs
+.PHONY: help up down restart status logs health migrate migrate-status backup restore token generate build lint test audit secrets bench load soak profile observe clean docker-build docker-up docker-down certs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -57,11 +57,20 @@ lint: ## buf lint/format/breaking, eslint, type-check
 test: ## run every test suite (starts the stack when needed)
 	bash scripts/test.sh
 
+audit: ## dependencies against the advisory databases (npm audit, osv-scanner) and the secret scan; exit 2 when a database is out of reach
+	bash scripts/audit.sh
+
+secrets: ## the secret scan alone: gitleaks over every commit, exceptions in .gitleaks.toml
+	bash scripts/secret-scan.sh
+
 bench: ## every bench/ scenario beside its ceiling, profile quick (a few minutes, JSON in .run/bench/); BENCH=report rewrites docs/BENCHMARKS.md from the last runs; BENCH=engine|replay|grpc|orders|analytics|gateway one benchmark alone; ARGS=<flags>
 	bash scripts/bench.sh $(or $(BENCH),all) $(ARGS)
 
 load: ## the bench/ scenarios with a longer profile of bench/profiles.json: make load PROFILE=standard (bounded rates, durations, concurrency; loopback only); ARGS=--only=<scenario,...>
 	bash scripts/bench.sh all --profile=$(or $(PROFILE),standard) $(ARGS)
+
+soak: ## a bounded mixed load on processes of its own, reporting memory and handle growth per service (JSON in .run/soak/): make soak MINUTES=10 ARGS="--rate=100 ..."
+	node --conditions=@hft/source --import tsx scripts/soak.ts --minutes=$(or $(MINUTES),10) $(ARGS)
 
 profile: ## CPU flame graphs of a server under load into docs/profiles: make profile BENCH=orders|gateway LABEL=<name> [ARGS=<orders flags>]
 	bash scripts/profile.sh $(or $(BENCH),orders) $(or $(LABEL),current) $(ARGS)

@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["**/src/**/*.test.ts", "tests/*.test.ts"],
+          include: ["**/src/**/*.test.ts", "**/src/**/*.test.tsx", "tests/*.test.ts"],
           exclude: ["**/node_modules/**", "**/dist/**", "**/*.int.test.ts"],
         },
       },
@@ -23,7 +23,18 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["**/*.int.test.ts"],
-          exclude: ["**/node_modules/**", "**/dist/**"],
+          exclude: ["**/node_modules/**", "**/dist/**", "tests/faults/**"],
+          setupFiles: ["./scripts/test-env.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The fault suite: its own stack, servers and processes, which it kills and restarts.
+          name: "faults",
+          include: ["tests/faults/**/*.int.test.ts"],
           setupFiles: ["./scripts/test-env.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
