@@ -95,6 +95,11 @@ vitest_suite integration
 
 echo
 printf '%s\n' "${timings[@]}"
-if [ ${#failures[@]} -gt 0 ]; then echo "failed: ${failures[*]}"; fi
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "failed: ${failures[*]}"
+  shopt -s nullglob
+  reports=("$results"/*.json)
+  [ ${#reports[@]} -eq 0 ] || node scripts/test-failures.mjs "${reports[@]}"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ ${#failures[@]} -eq 0 ]

@@ -26,6 +26,8 @@ const RATE = 100;
 const ACKNOWLEDGED_AROUND_FAULT = 60;
 /** How long a part stays down, or a toxic stays on, under the load. */
 const FAULT_MS = 1_000;
+/** The most one phase may take (Kafka's restart takes the longest, about 50 s on two busy cores). */
+const PHASE_MS = 150_000;
 
 interface Fault {
   /** Short: it prefixes the client order ids (40 characters at most). */
@@ -161,29 +163,50 @@ describe("the platform under faults, with steady order load", () => {
     console.log(`fault suite: ${JSON.stringify(summary)}`);
   }, 120_000);
 
+  // A phase that fails on time goes on in the background: the next one starts once it settled, so
+  // that its load and checks never overlap another phase's.
+  let previousPhase: Promise<unknown> = Promise.resolve();
   for (const fault of FAULTS) {
-    it(`${fault.description}: every acknowledged order once everywhere, figures as a clean replay`, { timeout: 120_000 }, async () => {
-      await runPhase(fault).catch(async (error: Error) => {
-        await appendFile(`${faultRunDir}/progress.log`, `${JSON.stringify({ fault: fault.name, error: error.message.slice(0, 2_000) })}\n`);
-        throw error;
+    it(`${fault.description}: every acknowledged order once everywhere, figures as a clean replay`, { timeout: 2 * PHASE_MS }, async () => {
+      await previousPhase;
+      let step = "starting the load";
+      const phase = runPhase(fault, (next) => (step = next));
+      previousPhase = phase.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const overtime = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${fault.name}: still ${step} after ${PHASE_MS / 1000} s`)), PHASE_MS);
       });
+      await Promise.race([phase, overtime])
+        .catch(async (error: Error) => {
+          await appendFile(`${faultRunDir}/progress.log`, `${JSON.stringify({ fault: fault.name, error: error.message.slice(0, 2_000) })}\n`);
+          throw error;
+        })
+        .finally(() => clearTimeout(timer));
     });
   }
 
-  async function runPhase(fault: Fault): Promise<void> {
+  /** One phase: the load, the fault, recovery, the retries and the checks; `at` names each step as it begins. */
+  async function runPhase(fault: Fault, at: (step: string) => void): Promise<void> {
     const phaseStarted = Date.now();
     const load = startSteadyLoad({ ...p.addresses, accounts: p.accounts }, p.client, fault.name, RATE, records);
     try {
+      at(`waiting for ${ACKNOWLEDGED_AROUND_FAULT} acknowledged orders before the fault`);
       await load.acknowledgedFromNow(ACKNOWLEDGED_AROUND_FAULT, 30_000, () => p.crashed());
+      at("injecting the fault");
       await fault.inject(p);
+      at(`waiting for ${ACKNOWLEDGED_AROUND_FAULT} acknowledged orders after the fault`);
       await load.acknowledgedFromNow(ACKNOWLEDGED_AROUND_FAULT, 60_000, () => p.crashed());
     } finally {
+      at("waiting for the answers of the orders in flight");
       await load.stop();
     }
     const own = load.records;
     // What the engine applied is in PostgreSQL before the retries, so they find it.
+    at("waiting for the projection to reach the engine");
     await projectionCaughtUp(p);
+    at("retrying the refused orders");
     await retryRefused(p, own);
+    at("checking the engine, PostgreSQL, Kafka and analytics");
     const result: CheckResult = await checkEverything(p, tap, records);
     const phase: PhaseFigures = {
       fault: fault.name,
@@ -209,8 +232,11 @@ describe("the platform under faults, with steady order load", () => {
     await appendFile(`${faultRunDir}/progress.log`, `${JSON.stringify({ ...phase, problems: result.problems.slice(0, 20) })}\n`);
     expect(p.crashed()).toEqual([]);
     console.log(`fault ${fault.name}: ${JSON.stringify(phase)}`);
-    // The first problems, and how many there are: a fault that goes wrong for every order says so once per order.
-    expect({ problems: result.problems.length, first: result.problems.slice(0, 30) }).toEqual({ problems: 0, first: [] });
-    expect({ lost: result.lost, duplicated: result.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    // All on the first line, which is what the end of a long run shows; a fault that goes wrong for
+    // every order says so once per order, so the first problems and how many there are.
+    if (result.problems.length > 0 || result.lost > 0 || result.duplicated > 0) {
+      const first = result.problems.slice(0, 10).join(" | ");
+      throw new Error(`${fault.name}: ${result.lost} lost, ${result.duplicated} duplicated, ${result.problems.length} problems; the first: ${first}`);
+    }
   }
 });
