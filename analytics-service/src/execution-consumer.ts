@@ -16,7 +16,7 @@
 import { SpanKind, trace } from "@opentelemetry/api";
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { contextOfHeaders } from "@hft/otel";
-import type { Logger } from "@hft/service-kit";
+import { type ConsumerSupervisor, type Logger, superviseConsumer } from "@hft/service-kit";
 import { traceContext } from "./execution-message.js";
 import type { BatchResult, FigureStore } from "./figure-store.js";
 import type { AnalyticsMetrics } from "./metrics.js";
@@ -44,7 +44,7 @@ export interface ExecutionConsumerOptions {
   readonly concurrentPartitions?: number;
   /** How often the lag gauge is refreshed from Kafka and PostgreSQL, in ms. Default 5000 (5 s). */
   readonly lagIntervalMs?: number;
-  /** Called when kafkajs gives up on the consumer (a crash it will not restart from). */
+  /** Called when the consumer crashed for good: kafkajs would not restart it, nor did new ones join the group. */
   readonly onFatal?: (error: Error) => void;
   /** Called after each committed batch (benchmarks, tests). */
   readonly onCommitted?: (partition: number, result: Extract<BatchResult, { kind: "applied" }>, committedAt: Date) => void;
@@ -81,51 +81,54 @@ function traceApplied(partition: number, messages: readonly KafkaMessage[], star
 }
 
 export class ExecutionConsumer {
-  private readonly consumer: Consumer;
+  private supervisor: ConsumerSupervisor | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
-  private running = false;
   /** Per partition this member holds, the offset after the last batch it applied. */
   private readonly appliedUpTo = new Map<number, bigint>();
 
-  constructor(private readonly options: ExecutionConsumerOptions) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 1 << 20,
-      maxWaitTimeInMs: 250,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      // A third of the session or less, as Kafka advises.
-      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
-    });
-  }
+  constructor(private readonly options: ExecutionConsumerOptions) {}
 
   /** Whether the consumer is in the group and consuming. */
   get isRunning(): boolean {
-    return this.running;
+    return this.supervisor?.running ?? false;
   }
 
   async start(): Promise<void> {
-    const { topic, logger } = this.options;
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      const partitions = event.payload.memberAssignment[topic] ?? [];
-      this.appliedUpTo.clear();
-      logger.info({ topic, partitions, memberId: event.payload.memberId }, "joined the consumer group");
-      void this.seekToStored(partitions).catch((error: unknown) => logger.warn({ err: error }, "seeking to the stored offsets failed; batches will find them themselves"));
+    const { kafka, topic, logger, metrics } = this.options;
+    this.supervisor = await superviseConsumer({
+      logger,
+      create: () => {
+        const consumer = kafka.consumer({
+          groupId: this.options.groupId,
+          allowAutoTopicCreation: false,
+          maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1 << 20,
+          maxWaitTimeInMs: 250,
+          sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+          // A third of the session or less, as Kafka advises.
+          heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
+        });
+        consumer.on(consumer.events.GROUP_JOIN, (event) => {
+          const partitions = event.payload.memberAssignment[topic] ?? [];
+          this.appliedUpTo.clear();
+          logger.info({ topic, partitions, memberId: event.payload.memberId }, "joined the consumer group");
+          void this.seekToStored(consumer, partitions).catch((error: unknown) => logger.warn({ err: error }, "seeking to the stored offsets failed; batches will find them themselves"));
+        });
+        return consumer;
+      },
+      run: async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          autoCommit: true,
+          autoCommitInterval: 5_000,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: this.options.concurrentPartitions ?? 3,
+          eachBatch: (payload) => this.onBatch(payload),
+        });
+      },
+      onReplaced: () => metrics?.consumerReplacements.inc(),
+      onGaveUp: (error) => this.options.onFatal?.(error),
     });
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      logger.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");
-      if (!event.payload.restart) this.options.onFatal?.(event.payload.error);
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 5_000,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.concurrentPartitions ?? 3,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
-    this.running = true;
     this.lagTimer = setInterval(() => {
       void this.refreshLag().catch((error: unknown) => logger.debug({ err: error }, "lag refresh failed"));
       void this.followReplacedTables().catch((error: unknown) => logger.warn({ err: error }, "checking the stored offsets failed"));
@@ -136,17 +139,21 @@ export class ExecutionConsumer {
   /** Finishes the batch in flight, commits, leaves the group. */
   async stop(): Promise<void> {
     clearInterval(this.lagTimer);
-    this.running = false;
-    await this.consumer.disconnect();
+    await this.supervisor?.stop();
   }
 
-  private async seekToStored(partitions: readonly number[]): Promise<void> {
+  /** Seeks the consumer in use (one that crashed was disconnected, and fetches nothing more). */
+  private seek(partition: number, offset: bigint): void {
+    this.supervisor?.consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
+  }
+
+  private async seekToStored(consumer: Consumer, partitions: readonly number[]): Promise<void> {
     if (partitions.length === 0) return;
     const stored = await this.options.store.storedOffsets();
     const start = startOffsetsOf(this.options.admin, this.options.topic);
     for (const partition of partitions) {
       const offset = stored.get(partition) ?? (await start(partition));
-      this.consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
+      consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
     }
   }
 
@@ -172,7 +179,7 @@ export class ExecutionConsumer {
         logger.error({ partition: batch.partition, stored: result.storedOffset.toString() }, "messages after the stored offset are no longer in Kafka; the figures of this partition stay where they are");
         await new Promise((resolve) => setTimeout(resolve, 5_000));
       }
-      this.consumer.seek({ topic, partition: batch.partition, offset: result.storedOffset.toString() });
+      this.seek(batch.partition, result.storedOffset);
       this.appliedUpTo.set(batch.partition, result.storedOffset);
       return;
     }
@@ -210,21 +217,21 @@ export class ExecutionConsumer {
    * like a swap.
    */
   private async followReplacedTables(): Promise<void> {
-    if (!this.running || this.appliedUpTo.size === 0) return;
+    if (!this.isRunning || this.appliedUpTo.size === 0) return;
     const applied = new Map(this.appliedUpTo);
     const stored = await this.options.store.storedOffsets();
     for (const [partition, upTo] of applied) {
       const offset = stored.get(partition);
       if (offset === undefined || offset >= upTo || this.appliedUpTo.get(partition) !== upTo) continue;
       this.options.logger.info({ partition, applied: upTo.toString(), stored: offset.toString() }, "the figures' tables were replaced behind this member; seeking back to their offset");
-      this.consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
+      this.seek(partition, offset);
       this.appliedUpTo.set(partition, offset);
     }
   }
 
   private async refreshLag(): Promise<void> {
     const metrics = this.options.metrics;
-    if (!metrics || !this.running) return;
+    if (!metrics || !this.isRunning) return;
     const [offsets, stored] = await Promise.all([this.options.admin.fetchTopicOffsets(this.options.topic), this.options.store.storedOffsets()]);
     for (const { partition, high, low } of offsets) {
       const next = stored.get(partition) ?? BigInt(low);

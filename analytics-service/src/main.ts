@@ -52,8 +52,8 @@ const consumer = new ExecutionConsumer({
   metrics,
   maxBytesPerPartition: config.ANALYTICS_MAX_BATCH_BYTES,
   sessionTimeoutMs: config.ANALYTICS_SESSION_TIMEOUT_MS,
-  // A consumer kafkajs will not restart leaves the figures standing still: exit, so the supervisor
-  // starts a fresh process (which resumes from the offsets in PostgreSQL).
+  // Consumers that keep crashing leave the figures standing still: exit, so the supervisor starts a
+  // fresh process (which resumes from the offsets in PostgreSQL).
   onFatal: (error) => {
     logger.fatal({ err: error }, "the consumer stopped for good; exiting");
     process.exit(1);

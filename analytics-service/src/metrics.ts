@@ -15,6 +15,8 @@ export class AnalyticsMetrics {
   readonly figureDelaySeconds: Histogram;
   /** Messages read, by what became of them: applied, duplicate or rejected. */
   readonly messages: Counter<"result">;
+  /** New consumers started in place of one that crashed for good (kafkajs would not restart it). */
+  readonly consumerReplacements: Counter;
 
   constructor(registry: MetricsRegistry) {
     this.consumerLag = new Gauge({
@@ -40,6 +42,11 @@ export class AnalyticsMetrics {
       name: "analytics_messages_total",
       help: "Execution messages read, by result: applied, duplicate (already counted) or rejected (not a valid fill).",
       labelNames: ["result"],
+      registers: [registry],
+    });
+    this.consumerReplacements = new Counter({
+      name: "analytics_consumer_replacements_total",
+      help: "New Kafka consumers started in place of one that crashed with an error kafkajs does not restart from (a broker restart, say).",
       registers: [registry],
     });
   }

@@ -6,6 +6,8 @@ export { ConfigError, developmentSecrets, env, kafkaConfig, loadConfig, loadConf
 export type { ConfigOf, ConfigShape } from "./config.js";
 export { DecimalError, INT64_MAX, decimalsOf, formatScaled, fromUnits, toUnits } from "./decimal-ticks.js";
 export type { DecimalErrorCode, ToUnitsOptions } from "./decimal-ticks.js";
+export { superviseConsumer } from "./kafka-consumer-supervisor.js";
+export type { ConsumerSupervisor, ConsumerSupervisorOptions } from "./kafka-consumer-supervisor.js";
 export { createLogger } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { ServerHealth, addReflection, grpcServerCredentials, grpcServerMetrics, listenOrExit } from "./grpc-server.js";

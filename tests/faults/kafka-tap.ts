@@ -5,8 +5,8 @@
  * until it holds everything up to each partition's end as of the call.
  */
 import { randomBytes } from "node:crypto";
-import type { Admin, Consumer, IHeaders } from "kafkajs";
-import { createKafkaClient } from "@hft/service-kit";
+import type { Admin, IHeaders } from "kafkajs";
+import { createKafkaClient, createLogger, superviseConsumer } from "@hft/service-kit";
 import { EXECUTIONS_TOPIC, ORDERS_TOPIC } from "../../order-service/src/projection/projector.js";
 import { until } from "../support/until.js";
 
@@ -30,20 +30,28 @@ export interface KafkaTap {
 export async function startKafkaTap(broker: string): Promise<KafkaTap> {
   const kafka = createKafkaClient({ brokers: [broker], clientId: "fault-suite-tap" });
   const admin: Admin = kafka.admin();
-  const consumer: Consumer = kafka.consumer({ groupId: `fault-suite-tap-${randomBytes(6).toString("hex")}`, maxWaitTimeInMs: 100 });
+  const groupId = `fault-suite-tap-${randomBytes(6).toString("hex")}`;
   const messages = new Map<string, Map<number, TappedMessage[]>>([ORDERS_TOPIC, EXECUTIONS_TOPIC].map((topic) => [topic, new Map()]));
   await admin.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [ORDERS_TOPIC, EXECUTIONS_TOPIC], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      const byPartition = messages.get(topic)!;
-      const list = byPartition.get(partition) ?? [];
-      // After a restart of the consumer a batch may come again: keep each offset once.
-      if (list.length > 0 && BigInt(message.offset) <= BigInt(list.at(-1)!.offset)) return;
-      list.push({ topic, partition, offset: message.offset, value: message.value, headers: message.headers ?? {} });
-      byPartition.set(partition, list);
+  // Through the Kafka restart too: a consumer kafkajs gives up on is replaced, as in the analytics service.
+  const supervisor = await superviseConsumer({
+    logger: createLogger({ service: "fault-suite-tap", level: "warn" }),
+    create: () => kafka.consumer({ groupId, maxWaitTimeInMs: 100 }),
+    run: async (consumer) => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [ORDERS_TOPIC, EXECUTIONS_TOPIC], fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          const byPartition = messages.get(topic)!;
+          const list = byPartition.get(partition) ?? [];
+          // After a restart of the consumer a batch may come again: keep each offset once.
+          if (list.length > 0 && BigInt(message.offset) <= BigInt(list.at(-1)!.offset)) return;
+          list.push({ topic, partition, offset: message.offset, value: message.value, headers: message.headers ?? {} });
+          byPartition.set(partition, list);
+        },
+      });
     },
+    onGaveUp: (error) => console.error("Kafka tap: the consumer keeps crashing; caughtUp() will say how far it got:", error),
   });
 
   async function endOffsets(topic: string): Promise<Map<number, bigint>> {
@@ -63,7 +71,7 @@ export async function startKafkaTap(broker: string): Promise<KafkaTap> {
       await until(() => behind().length === 0, () => `the Kafka tap to reach the topics' ends (${behind().join(", ")})`, timeoutMs);
     },
     async stop() {
-      await consumer.disconnect();
+      await supervisor.stop();
       await admin.disconnect();
     },
   };
