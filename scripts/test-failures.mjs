@@ -3,8 +3,15 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 
-const MESSAGE_LINES = 12;
-const firstLines = (text) => text.split("\n").slice(0, MESSAGE_LINES).map((line) => `      ${line}`).join("\n");
+// Short: CI keeps only so much of the tail, and the first lines of an error say the most.
+const MESSAGE_LINES = 6;
+const LINE_CHARACTERS = 600;
+const firstLines = (text) =>
+  text
+    .split("\n")
+    .slice(0, MESSAGE_LINES)
+    .map((line) => `      ${line.length > LINE_CHARACTERS ? `${line.slice(0, LINE_CHARACTERS)}...` : line}`)
+    .join("\n");
 
 for (const path of process.argv.slice(2)) {
   const report = JSON.parse(readFileSync(path, "utf8"));
