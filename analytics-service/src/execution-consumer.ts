@@ -95,6 +95,7 @@ export class ExecutionConsumer {
 
   async start(): Promise<void> {
     const { kafka, topic, logger, metrics } = this.options;
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     this.supervisor = await superviseConsumer({
       logger,
       create: () => {
@@ -103,9 +104,9 @@ export class ExecutionConsumer {
           allowAutoTopicCreation: false,
           maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1 << 20,
           maxWaitTimeInMs: 250,
-          sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+          sessionTimeout,
           // A third of the session or less, as Kafka advises.
-          heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
+          heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
         });
         consumer.on(consumer.events.GROUP_JOIN, (event) => {
           const partitions = event.payload.memberAssignment[topic] ?? [];
